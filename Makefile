@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: MIT
+# One flat, non-recursive Makefile for wgd, wgctl and their tests.
+# Sources are found by wildcard, so adding a module needs no edit here.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+RUNSTATEDIR ?= /var/run
+DESTDIR ?=
+
+CC ?= cc
+PKGS := libsodium libmnl libcap-ng inih
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -D_GNU_SOURCE -MMD -MP -DRUNSTATEDIR='"$(RUNSTATEDIR)"' \
+	  -DSYSCONFDIR='"$(SYSCONFDIR)"' -I. $(PKG_CFLAGS)
+CFLAGS += -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+	  -Wimplicit-fallthrough -Wundef -Wvla -Wwrite-strings -Wcast-qual -Wpointer-arith
+CFLAGS += -fstack-protector-strong -fPIE
+LDFLAGS += -pie -Wl,-z,relro,-z,now
+ifneq ($(WERROR),0)
+CFLAGS += -Werror
+endif
+
+# Sanitizer builds live in their own tree so they never mix with release objects.
+ifeq ($(SANITIZE),1)
+BUILD ?= build-san
+CFLAGS += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+else
+BUILD ?= build
+CFLAGS += -D_FORTIFY_SOURCE=2
+endif
+
+ifeq ($(V),1)
+Q :=
+quiet = @:
+else
+Q := @
+quiet = @printf '  %-7s %s\n'
+endif
+
+CRYPTO_SRC := $(sort $(wildcard crypto/*.c))
+NETLINK_SRC := $(sort $(wildcard netlink/*.c))
+WGD_SRC := $(sort $(filter-out wgd/main.c,$(wildcard wgd/*.c)))
+CTL_SRC := $(sort $(wildcard ctl/*.c))
+REF_SRC := $(sort $(wildcard tests/ref/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/*_test.c))
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+CORE_OBJ := $(call obj,$(CRYPTO_SRC) $(NETLINK_SRC) $(WGD_SRC))
+CORE_LIB := $(BUILD)/libwgdcore.a
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
+ORACLE_H := $(BUILD)/tests/vectors/oracle_vectors.h
+
+ALL_OBJ := $(CORE_OBJ) $(call obj,wgd/main.c $(CTL_SRC) $(REF_SRC) $(UNIT_SRC) $(TOOL_SRC))
+DEPS := $(ALL_OBJ:.o=.d)
+
+.PHONY: all check check-unit check-netns check-bench-smoke demo bench fuzz fuzz-smoke lint \
+	format-check loc install uninstall clean deps tools
+.DEFAULT_GOAL := all
+
+# Binaries appear as their sources do, so a partial tree still builds.
+BINS := $(if $(wildcard wgd/main.c),wgd/wgd) $(if $(CTL_SRC),ctl/wgctl)
+all: $(BINS) $(CORE_LIB)
+
+$(BUILD)/%.o: %.c
+	$(quiet) CC $<
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# The unit tests link against an archive: a white-box test that #includes a
+# module's .c defines that module's symbols itself, so the linker never pulls
+# the duplicate object out of the archive.
+$(CORE_LIB): $(CORE_OBJ)
+	$(quiet) AR $@
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+wgd/wgd: $(BUILD)/wgd/main.o $(CORE_LIB)
+	$(quiet) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+ctl/wgctl: $(call obj,$(CTL_SRC)) $(CORE_LIB)
+	$(quiet) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+# The independent oracle (tests/oracle/wg_oracle.py) writes the packets our C must
+# reproduce. It needs Debian's python3-cryptography and python3-nacl, hence /usr/bin/python3.
+$(ORACLE_H): tests/oracle/wg_oracle.py
+	$(quiet) GEN $@
+	@mkdir -p $(dir $@)
+	$(Q)/usr/bin/python3 $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/unit/oracle_test.o: $(ORACLE_H)
+$(BUILD)/tests/unit/%.o: CFLAGS += -I$(BUILD)/tests/vectors -Wno-missing-prototypes
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(call obj,$(REF_SRC)) $(CORE_LIB)
+	$(quiet) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) -lpthread -lm
+
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(CORE_LIB)
+	$(quiet) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+tools: $(TOOL_BIN)
+
+# deps: install every build and test dependency on Debian 12; a no-op when present.
+deps:
+	@sh tests/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all tools
+	$(Q)sh tests/check.sh "$(BUILD)" $(UNIT_BIN)
+
+check-unit: $(UNIT_BIN)
+	$(Q)sh tests/run-unit.sh $(UNIT_BIN)
+
+check-netns: all tools
+	$(Q)sh tests/netns/run.sh
+
+demo: deps all
+	$(Q)sh docs/examples/demo.sh
+
+bench: deps all tools
+	$(Q)sh bench/bench.sh
+
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) -g -O1 -DFUZZING \
+	-DRUNSTATEDIR='"$(RUNSTATEDIR)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+build-fuzz/%: tests/fuzz/%.c $(CRYPTO_SRC) $(NETLINK_SRC) $(WGD_SRC)
+	@mkdir -p build-fuzz
+	$(quiet) FUZZ $@
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(CRYPTO_SRC) $(NETLINK_SRC) $(WGD_SRC) $(PKG_LIBS) -lpthread
+
+fuzz: $(FUZZ_BIN)
+
+fuzz-smoke: fuzz
+	$(Q)sh tests/fuzz/smoke.sh $(FUZZ_BIN)
+
+lint:
+	$(Q)mandoc -Tlint -Wwarning docs/*.8 docs/*.5 2>/dev/null || mandoc -Tlint -Wwarning docs/*.8
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--inline-suppr -I. crypto wgd netlink ctl
+
+format-check:
+	$(Q)clang-format --dry-run -Werror $(CRYPTO_SRC) $(WGD_SRC) $(CTL_SRC) $(NETLINK_SRC) \
+		$(wildcard crypto/*.h wgd/*.h ctl/*.h netlink/*.h)
+
+loc:
+	@for d in crypto wgd netlink ctl tests; do \
+		printf '%-8s %6s\n' $$d "$$(cat $$(find $$d -name '*.[ch]') /dev/null | wc -l)"; \
+	done
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 wgd/wgd ctl/wgctl $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(wildcard docs/*.8) $(DESTDIR)$(MANDIR)/man8/
+	$(if $(wildcard docs/*.5),install -m 0644 $(wildcard docs/*.5) $(DESTDIR)$(MANDIR)/man5/)
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/wgd $(DESTDIR)$(BINDIR)/wgctl
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard docs/*.8)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard docs/*.5)))
+
+clean:
+	rm -rf build build-san build-fuzz wgd/wgd ctl/wgctl
+
+-include $(DEPS)

@@ -1,0 +1,25 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# make check: every test suite in turn, then one closing summary line.
+# Usage: check.sh BUILD_DIR UNIT_BIN...
+build=$1; shift
+status=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+sh tests/run-unit.sh "$@" | tee "$log" || status=1
+unit=$(tail -n 1 "$log")
+up=$(echo "$unit" | sed -n 's/unit: \([0-9]*\) passed, \([0-9]*\) failed/\1/p')
+uf=$(echo "$unit" | sed -n 's/unit: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
+np=0 nf=0 ns=0
+if [ -f tests/netns/run.sh ]; then
+	sh tests/netns/run.sh | tee "$log"
+	rc=$?
+	[ "$rc" -eq 0 ] || status=1
+	line=$(grep '^netns:' "$log" | tail -n 1)
+	np=$(echo "$line" | sed -n 's/.* \([0-9]*\) passed.*/\1/p')
+	nf=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	ns=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
+	[ -n "$np" ] || { np=0; nf=1; status=1; }
+fi
+echo "check: $((${up:-0} + ${np:-0})) passed, $((${uf:-1} + ${nf:-0})) failed, ${ns:-0} skipped"
+exit $status
