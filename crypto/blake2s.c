@@ -101,8 +101,7 @@ static void increment_counter(struct blake2s_state *state, uint32_t inc)
 	state->t[1] += (state->t[0] < inc);
 }
 
-void blake2s_init_key(struct blake2s_state *state, size_t outlen, const uint8_t *key,
-		      size_t keylen)
+void blake2s_init_key(struct blake2s_state *state, size_t outlen, const uint8_t *key, size_t keylen)
 {
 	uint8_t block[BLAKE2S_BLOCK_LEN] = { 0 };
 

@@ -87,32 +87,35 @@ void key_to_base64(char out[static KEY_B64_LEN + 1], const uint8_t key[static KE
 	out[KEY_B64_LEN] = '\0';
 }
 
+/* Packs n characters into 6n bits; any character outside the alphabet sets *bad. */
+static uint32_t b64_group(const unsigned char *s, unsigned int n, uint32_t *bad)
+{
+	uint32_t w = 0, v;
+
+	for (unsigned int j = 0; j < n; j++) {
+		v = b64_value(s[j]);
+		*bad |= mask_eq(v, 0);
+		w = w << 6 | ((v - 1) & 63);
+	}
+	return w;
+}
+
 bool key_from_base64(uint8_t key[static KEY_LEN], const char *b64)
 {
 	const unsigned char *s = (const unsigned char *)b64;
-	uint32_t bad = 0, w, v;
-	unsigned int i, j;
+	uint32_t bad = 0, w;
+	unsigned int i;
 
 	if (strnlen(b64, KEY_B64_LEN + 1) != KEY_B64_LEN || b64[KEY_B64_LEN - 1] != '=')
 		goto fail;
 	for (i = 0; i < KEY_LEN / 3; i++) {
-		w = 0;
-		for (j = 0; j < 4; j++) {
-			v = b64_value(s[4 * i + j]);
-			bad |= mask_eq(v, 0);
-			w = w << 6 | ((v - 1) & 63);
-		}
+		w = b64_group(s + 4 * i, 4, &bad);
 		key[3 * i] = (uint8_t)(w >> 16);
 		key[3 * i + 1] = (uint8_t)(w >> 8);
 		key[3 * i + 2] = (uint8_t)w;
 	}
-	w = 0;
-	for (j = 0; j < 3; j++) {
-		v = b64_value(s[4 * i + j]);
-		bad |= mask_eq(v, 0);
-		w = w << 6 | ((v - 1) & 63);
-	}
 	/* 18 bits carry 16: the two spare bits must be zero (RFC 4648 §3.5). */
+	w = b64_group(s + 4 * i, 3, &bad);
 	bad |= ~mask_eq(w & 3, 0);
 	key[3 * i] = (uint8_t)(w >> 10);
 	key[3 * i + 1] = (uint8_t)(w >> 2);

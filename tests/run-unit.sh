@@ -3,6 +3,8 @@
 # Run each Criterion unit-test binary and add up their synthesis lines.
 # Usage: run-unit.sh BIN...   Prints "unit: N passed, N failed" last; exits 1 on any failure.
 passed=0 failed=0 status=0
+LSAN_OPTIONS="suppressions=$(dirname "$0")/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 for bin in "$@"; do
 	out=$("$bin" --jobs=2 2>&1)
 	rc=$?

@@ -46,11 +46,9 @@ def seq(n, mul=1, add=0):
     return bytes((add + mul * i) & 0xff for i in range(n))
 
 
-def c_bytes(data, indent="\t\t"):
-    out = []
-    for i in range(0, len(data), 12):
-        out.append(indent + " ".join("0x%02x," % b for b in data[i:i + 12]))
-    return "\n".join(out)
+def c_bytes(data, indent):
+    rows = [", ".join("0x%02x" % b for b in data[i:i + 16]) for i in range(0, len(data), 16)]
+    return (",\n" + indent).join(rows)
 
 
 def cross_check():
@@ -67,7 +65,7 @@ def emit_kat(name, key):
     print("static const uint8_t %s[BLAKE2S_KAT_COUNT][32] = {" % name)
     for i in range(KAT_LEN):
         digest = hashlib.blake2s(seq(i), key=key).digest()
-        print("\t{ /* %d */\n%s\n\t}," % (i, c_bytes(digest)))
+        print("\t{ %s }, /* %d */" % (c_bytes(digest, "\t  "), i))
     print("};\n")
 
 
@@ -76,7 +74,7 @@ def emit_hmac():
     print("\tuint8_t mac[32];\n} blake2s_hmac_vectors[] = {")
     for keylen, inlen in HMAC_CASES:
         mac = hmac.new(seq(keylen, 7, 3), seq(inlen), hashlib.blake2s).digest()
-        print("\t{ %d, %d, {\n%s\n\t} }," % (keylen, inlen, c_bytes(mac, "\t\t  ")))
+        print("\t{ %d, %d,\n\t  { %s } }," % (keylen, inlen, c_bytes(mac, "\t    ")))
     print("};\n")
 
 
@@ -85,7 +83,7 @@ def emit_outlen():
     print("\tsize_t inlen;\n\tuint8_t hash[32];\n} blake2s_outlen_vectors[] = {")
     for outlen, keylen, inlen in OUTLEN_CASES:
         h = hashlib.blake2s(seq(inlen), digest_size=outlen, key=seq(keylen)).digest()
-        print("\t{ %d, %d, %d, {\n%s\n\t} }," % (outlen, keylen, inlen, c_bytes(h, "\t\t  ")))
+        print("\t{ %d, %d, %d,\n\t  { %s } }," % (outlen, keylen, inlen, c_bytes(h, "\t    ")))
     print("};\n")
 
 
