@@ -13,6 +13,8 @@
  * anything. Removal finds a node's parent by walking down from the root (at most 129
  * steps), so nodes carry no parent pointer and stay at 64 bytes.
  *
+ * The table keeps peer pointers without owning them: call allowedips_remove_by_peer before
+ * freeing a peer, or a later peer allocated at the same address would inherit its routes.
  * Memory is allocated only by insert (configuration time); lookup never allocates.
  * Single-threaded: the loop owns the table; callers serialise all access.
  */
@@ -50,12 +52,12 @@ void allowedips_free(struct allowedips *t);
  * Returns 0, -EINVAL (bad family, cidr > 32/128, NULL addr or peer) or -ENOMEM, in which
  * case the table is unchanged.
  */
-int __must_check allowedips_insert(struct allowedips *t, int family, const void *addr,
-				   uint8_t cidr, struct peer *peer);
+int __must_check allowedips_insert(struct allowedips *t, int family, const void *addr, uint8_t cidr,
+				   struct peer *peer);
 
 /*
  * Removes the exact prefix addr/cidr if it belongs to peer. Returns 0, -ENOENT when it
- * is absent or owned by another peer, or -EINVAL for a bad family or cidr.
+ * is absent or owned by another peer, or -EINVAL for a bad family, cidr, addr or peer.
  */
 int allowedips_remove(struct allowedips *t, int family, const void *addr, uint8_t cidr,
 		      struct peer *peer);
