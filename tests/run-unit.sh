@@ -8,7 +8,11 @@ export LSAN_OPTIONS
 for bin in "$@"; do
 	out=$("$bin" --jobs=2 2>&1)
 	rc=$?
-	printf '%s\n' "$out" | grep -v '^\[----\]' | tail -n 3
+	if [ "$rc" -eq 0 ]; then
+		printf "%-22s %s\n" "$(basename "$bin")" "$(printf "%s\n" "$out" | tail -n 1)"
+	else
+		printf '%s\n' "$out"
+	fi
 	syn=$(printf '%s\n' "$out" | grep 'Synthesis:' | tail -n 1)
 	t=$(printf '%s' "$syn" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
 	f=$(printf '%s' "$syn" | sed -n 's/.*Failing: \([0-9]*\) | Crashing: \([0-9]*\).*/\1 \2/p')
