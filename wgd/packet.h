@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared by send.c, receive.c, timers.c and device.c: the staged-packet pool and queues,
+ * the fixed packet buffers' sizes, and the send/receive entry points. Not for the UAPI.
+ *
+ * Staged packets are plaintext IP packets waiting for a session (whitepaper §6.2). They
+ * live in buffers from one device-wide pool: a buffer is allocated the first time the
+ * pool runs dry (at most PACKET_POOL_MAX of them) and is recycled forever after, so the
+ * steady state allocates nothing. A buffer grows to the largest packet it has carried.
+ */
+#ifndef WGD_PACKET_H
+#define WGD_PACKET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/messages.h"
+
+struct device;
+struct peer;
+struct endpoint;
+
+enum packet_sizes {
+	PACKET_IP_MAX = 65535, /* the largest IPv4/IPv6 packet a TUN read can return */
+	/* header + packet + padding to 16 + tag: the largest data message we build */
+	PACKET_TX_BUF_LEN = message_data_len(PACKET_IP_MAX + MESSAGE_PADDING_MULTIPLE),
+	PACKET_RX_BUF_LEN = 65536,	      /* one UDP datagram, plus one byte to see oversize */
+	PACKET_POOL_MAX = MAX_QUEUED_PACKETS, /* staged packets across all peers */
+	PACKET_BUF_MIN_CAP = 2048,
+};
+
+struct packet_buf {
+	struct packet_buf *next;
+	size_t len, cap;
+	uint8_t data[];
+};
+
+struct packet_queue {
+	struct packet_buf *head, *tail;
+	size_t len;
+};
+
+struct packet_pool {
+	struct packet_buf *free;
+	size_t allocated; /* buffers in existence, free or queued */
+};
+
+void packet_pool_init(struct packet_pool *pool);
+/* Frees the free list; queued buffers must have been returned first. */
+void packet_pool_free(struct packet_pool *pool);
+/* A buffer holding a copy of pkt, or NULL when the pool is exhausted or out of memory. */
+struct packet_buf *packet_pool_get(struct packet_pool *pool, const void *pkt, size_t len);
+void packet_pool_put(struct packet_pool *pool, struct packet_buf *buf);
+
+void packet_queue_init(struct packet_queue *q);
+void packet_queue_push(struct packet_queue *q, struct packet_buf *buf);
+struct packet_buf *packet_queue_pop(struct packet_queue *q);
+/* Returns every buffer to the pool. */
+void packet_queue_purge(struct packet_queue *q, struct packet_pool *pool);
+
+/* send.c */
+
+/*
+ * Stages one plaintext IP packet read from the TUN for the peer that routes its
+ * destination and flushes the peer's queue. pkt must sit at
+ * dev->tx_buf + sizeof(struct message_data); may be sealed in place.
+ */
+void send_tun_packet(struct device *dev, size_t len, uint64_t now_ns);
+/* Initiates a handshake unless one went out less than REKEY_TIMEOUT ago. */
+void send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t now_ns);
+/* Responder: creates the response, derives the session ("next" slot), sends. */
+void send_handshake_response(struct peer *peer, uint64_t now_ns);
+/* Replies to a handshake message `msg` from `to` with a cookie (under load). */
+void send_cookie_reply(struct device *dev, const uint8_t *msg, size_t len, uint32_t sender_index,
+		       struct endpoint *to, uint64_t now_ns);
+/* Stages an empty packet if nothing is staged, then flushes. */
+void send_keepalive(struct peer *peer, uint64_t now_ns);
+/* Encrypts and sends the staged packets on the current keypair, or starts a handshake. */
+void send_staged_packets(struct peer *peer, uint64_t now_ns);
+/* Sends len bytes to the peer's endpoint and counts tx_bytes; 0 or -errno. */
+int send_to_peer(struct peer *peer, const void *buf, size_t len);
+
+/* receive.c */
+
+/*
+ * The ingress framing rule: the message type when (type, length) is one of the four valid
+ * shapes (148, 92, 64, >= 32 bytes for types 1..4, read as one little-endian u32 so the
+ * reserved bytes must be zero), MESSAGE_INVALID otherwise. Pure.
+ */
+enum message_type receive_classify(const uint8_t *buf, size_t len);
+
+/* Processes one datagram from `from`; buf is dev->rx_buf and may be decrypted in place. */
+void receive_datagram(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,
+		      uint64_t now_ns);
+
+#endif

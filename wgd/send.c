@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Egress: TUN packet -> allowed-IPs lookup -> staged queue -> sealed on the current
+ * keypair -> UDP; plus the handshake initiation and response, cookie replies and
+ * keepalives (whitepaper §5.4, §6). Every packet is staged first, as in the kernel's
+ * send.c, so ordering survives a pending handshake; the staged queue is flushed at once
+ * when a keypair is ready. No allocation here beyond the staged-packet pool.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "crypto/cookie.h"
+#include "crypto/data.h"
+#include "crypto/key.h"
+#include "crypto/noise.h"
+#include "wgd/device.h"
+#include "wgd/log.h"
+#include "wgd/packet.h"
+#include "wgd/peer.h"
+#include "wgd/timers.h"
+
+/* The kernel's wg_birthdate_has_expired: TIMER_OFF (never) has always expired. */
+static bool has_expired(uint64_t birth_ns, uint64_t age_ns, uint64_t now_ns)
+{
+	return birth_ns == TIMER_OFF || birth_ns + age_ns <= now_ns;
+}
+
+int send_to_peer(struct peer *peer, const void *buf, size_t len)
+{
+	struct device *dev = peer->device;
+	int ret = dev->io.udp_send(dev, &peer->endpoint, buf, len);
+
+	if (ret == 0)
+		peer->tx_bytes += len;
+	return ret;
+}
+
+void send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t now_ns)
+{
+	static struct log_ratelimit rl;
+	struct device *dev = peer->device;
+	struct message_handshake_initiation msg;
+	uint32_t index;
+
+	if (!is_retry)
+		peer->timers.handshake_attempts = 0;
+	/* At most one initiation per REKEY_TIMEOUT (whitepaper §6.1). */
+	if (!dev->is_up ||
+	    !has_expired(peer->last_sent_handshake_ns, REKEY_TIMEOUT_S * NSEC_PER_SEC, now_ns))
+		return;
+	peer->last_sent_handshake_ns = now_ns;
+	index = peer_new_index(peer);
+	if (!noise_handshake_create_initiation(&msg, &peer->handshake, &dev->identity, index,
+					       dev->io.realtime_ns(dev))) {
+		peer_sync_indices(peer);
+		return;
+	}
+	peer_sync_indices(peer);
+	log_verbose_rl(&rl, "Sending handshake initiation to peer %llu",
+		       (unsigned long long)peer->id);
+	cookie_add_mac_to_packet((uint8_t *)&msg, sizeof(msg), &peer->cookie, now_ns);
+	timers_event_any_authenticated_packet_traversal(peer, now_ns);
+	timers_event_any_authenticated_packet_sent(peer, now_ns);
+	(void)send_to_peer(peer, &msg, sizeof(msg));
+	timers_event_handshake_initiated(peer, now_ns);
+}
+
+void send_handshake_response(struct peer *peer, uint64_t now_ns)
+{
+	static struct log_ratelimit rl;
+	struct device *dev = peer->device;
+	struct message_handshake_response msg;
+	uint32_t index;
+
+	peer->last_sent_handshake_ns = now_ns;
+	index = peer_new_index(peer);
+	if (!noise_handshake_create_response(&msg, &peer->handshake, &dev->identity, index)) {
+		peer_sync_indices(peer);
+		return;
+	}
+	cookie_add_mac_to_packet((uint8_t *)&msg, sizeof(msg), &peer->cookie, now_ns);
+	/* The responder's keypair waits in "next" until the initiator's data confirms it. */
+	if (!noise_handshake_begin_session(&peer->handshake, &peer->keypairs, now_ns)) {
+		peer_sync_indices(peer);
+		return;
+	}
+	peer_sync_indices(peer);
+	log_verbose_rl(&rl, "Sending handshake response to peer %llu",
+		       (unsigned long long)peer->id);
+	timers_event_session_derived(peer, now_ns);
+	timers_event_any_authenticated_packet_traversal(peer, now_ns);
+	timers_event_any_authenticated_packet_sent(peer, now_ns);
+	(void)send_to_peer(peer, &msg, sizeof(msg));
+}
+
+void send_cookie_reply(struct device *dev, const uint8_t *msg, size_t len, uint32_t sender_index,
+		       struct endpoint *to, uint64_t now_ns)
+{
+	static struct log_ratelimit rl;
+	struct message_handshake_cookie reply;
+	uint8_t src[ENDPOINT_COOKIE_BYTES_MAX];
+	size_t src_len = endpoint_cookie_bytes(&to->addr, src);
+
+	if (!src_len)
+		return;
+	log_verbose_rl(&rl, "Sending cookie reply under load");
+	cookie_message_create(&reply, msg, len, sender_index, &dev->cookie_checker, src, src_len,
+			      now_ns);
+	(void)dev->io.udp_send(dev, to, &reply, sizeof(reply));
+}
+
+/* Initiator rekey on send: old keypair by time, or any keypair by count (§6.2). */
+static void keep_key_fresh(struct peer *peer, uint64_t now_ns)
+{
+	const struct noise_keypair *kp = &peer->keypairs.current;
+
+	if (!kp->sending.is_valid)
+		return;
+	if (kp->sending_counter > REKEY_AFTER_MESSAGES ||
+	    (kp->i_am_the_initiator &&
+	     has_expired(kp->sending.birthdate_ns, REKEY_AFTER_TIME_S * NSEC_PER_SEC, now_ns)))
+		send_handshake_initiation(peer, false, now_ns);
+}
+
+/*
+ * Seals the plaintext at dev->tx_buf + sizeof(struct message_data) with nonce and sends
+ * it. True when a data packet (not a keepalive) left.
+ */
+static bool seal_and_send(struct peer *peer, const struct noise_keypair *kp, size_t len,
+			  uint64_t nonce)
+{
+	struct device *dev = peer->device;
+	size_t padded = data_padded_len(len, dev->mtu);
+	size_t msg_len;
+
+	msg_len = data_seal(dev->tx_buf, len, padded, kp->sending.key, kp->remote_index, nonce);
+	return send_to_peer(peer, dev->tx_buf, msg_len) == 0 && len > 0;
+}
+
+/* Timer bookkeeping after a batch of data messages, as the kernel's create_data_done. */
+static void data_batch_done(struct peer *peer, bool data_sent, uint64_t now_ns)
+{
+	if (data_sent)
+		timers_event_data_sent(peer, now_ns);
+	keep_key_fresh(peer, now_ns);
+}
+
+void send_staged_packets(struct peer *peer, uint64_t now_ns)
+{
+	struct device *dev = peer->device;
+	struct noise_keypair *kp = &peer->keypairs.current;
+	struct packet_queue batch = peer->staged;
+	struct packet_buf *b;
+	bool data_sent = false, sent_any = false;
+	uint64_t nonce;
+
+	packet_queue_init(&peer->staged);
+	while ((b = packet_queue_pop(&batch))) {
+		if (!data_keypair_next_nonce(kp, now_ns, &nonce)) {
+			/* No usable key: keep the rest in order and start a handshake. */
+			packet_queue_push(&peer->staged, b);
+			while ((b = packet_queue_pop(&batch)))
+				packet_queue_push(&peer->staged, b);
+			send_handshake_initiation(peer, false, now_ns);
+			break;
+		}
+		if (!sent_any) {
+			timers_event_any_authenticated_packet_traversal(peer, now_ns);
+			timers_event_any_authenticated_packet_sent(peer, now_ns);
+			sent_any = true;
+		}
+		memcpy(dev->tx_buf + sizeof(struct message_data), b->data, b->len);
+		data_sent |= seal_and_send(peer, kp, b->len, nonce);
+		packet_pool_put(&dev->pool, b);
+	}
+	if (sent_any)
+		data_batch_done(peer, data_sent, now_ns);
+}
+
+void send_keepalive(struct peer *peer, uint64_t now_ns)
+{
+	static struct log_ratelimit rl;
+	struct packet_buf *b;
+
+	if (!peer->staged.len) {
+		b = packet_pool_get(&peer->device->pool, NULL, 0);
+		if (b)
+			packet_queue_push(&peer->staged, b);
+		else if (!peer->keypairs.current.sending.is_valid)
+			send_handshake_initiation(peer, false, now_ns);
+		log_verbose_rl(&rl, "Sending keepalive packet to peer %llu",
+			       (unsigned long long)peer->id);
+	}
+	send_staged_packets(peer, now_ns);
+}
+
+/* The inner destination (network order) of an IP packet, or 0 if it is not one. */
+static int packet_dst(const uint8_t *pkt, size_t len, const uint8_t **dst)
+{
+	if (len >= 20 && pkt[0] >> 4 == 4) {
+		*dst = pkt + 16;
+		return AF_INET;
+	}
+	if (len >= 40 && pkt[0] >> 4 == 6) {
+		*dst = pkt + 24;
+		return AF_INET6;
+	}
+	return 0;
+}
+
+/* Stages a copy, dropping the oldest staged packet when the queue is full (§6.2). */
+static void stage_packet(struct peer *peer, const uint8_t *pkt, size_t len)
+{
+	struct device *dev = peer->device;
+	struct packet_buf *b;
+
+	if (peer->staged.len >= MAX_STAGED_PACKETS)
+		packet_pool_put(&dev->pool, packet_queue_pop(&peer->staged));
+	b = packet_pool_get(&dev->pool, pkt, len);
+	if (b)
+		packet_queue_push(&peer->staged, b);
+}
+
+void send_tun_packet(struct device *dev, size_t len, uint64_t now_ns)
+{
+	static struct log_ratelimit rl_route, rl_endpoint;
+	uint8_t *pkt = dev->tx_buf + sizeof(struct message_data);
+	const uint8_t *dst;
+	struct peer *peer;
+	uint64_t nonce;
+	int family = packet_dst(pkt, len, &dst);
+
+	if (!family)
+		return;
+	peer = allowedips_lookup(&dev->allowedips, family, dst);
+	if (!peer) {
+		log_verbose_rl(&rl_route, "No peer has allowed IPs for a packet's destination");
+		return;
+	}
+	if (!peer->endpoint.addr.sa.sa_family) {
+		log_verbose_rl(&rl_endpoint, "No endpoint configured or discovered for peer %llu",
+			       (unsigned long long)peer->id);
+		return;
+	}
+	/* Fast path: nothing queued ahead and a usable key, so seal in place. */
+	if (!peer->staged.len && data_keypair_next_nonce(&peer->keypairs.current, now_ns, &nonce)) {
+		timers_event_any_authenticated_packet_traversal(peer, now_ns);
+		timers_event_any_authenticated_packet_sent(peer, now_ns);
+		data_batch_done(peer, seal_and_send(peer, &peer->keypairs.current, len, nonce),
+				now_ns);
+		return;
+	}
+	stage_packet(peer, pkt, len);
+	send_staged_packets(peer, now_ns);
+}
