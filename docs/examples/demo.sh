@@ -20,7 +20,7 @@ in_ns() { ns=$1; shift; ip netns exec "$ns" "$@"; }
 cleanup() {
 	set +e
 	for s in $sites; do
-		in_ns "$s" ip link del wg0 2>/dev/null
+		in_ns "$s" ip link del "wg-$s" 2>/dev/null
 	done
 	sleep 0.3
 	for s in $sites internet; do ip netns del "$s" 2>/dev/null; done
@@ -94,17 +94,20 @@ CONF
 done
 
 say "Starting wgd at each site"
+# UAPI sockets live in the shared /var/run/wireguard, so each site's interface has its own name.
 up_site() { # site, overlay address
-	in_ns "$1" env LOG_LEVEL=error "$WGD" wg0
-	in_ns "$1" wg setconf wg0 "$work/$1.conf"
-	in_ns "$1" ip addr add "$2/16" dev wg0
-	in_ns "$1" ip link set wg0 up
+	in_ns "$1" env LOG_LEVEL=error "$WGD" "wg-$1"
+	in_ns "$1" wg setconf "wg-$1" "$work/$1.conf"
+	in_ns "$1" ip addr add "$2/16" dev "wg-$1"
+	in_ns "$1" ip link set "wg-$1" up
 }
 up_site cloud 10.66.0.1
 up_site branch1 10.66.1.1
 up_site branch2 10.66.2.1
 # The hub forwards branch-to-branch traffic back into the tunnel.
+# Both branches sit behind the hub's one tunnel interface, so no ICMP redirect applies.
 in_ns cloud sysctl -qw net.ipv4.ip_forward=1
+in_ns cloud sysctl -qw net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.wg-cloud.send_redirects=0
 
 say "branch1 -> cloud"
 in_ns branch1 ping -c 3 -i 0.2 -W 2 10.66.0.1
@@ -114,7 +117,7 @@ say "branch1 -> branch2, through the cloud hub"
 in_ns branch1 ping -c 3 -i 0.2 -W 2 10.66.2.1
 
 say "The tunnels, as wg(8) sees them at the hub"
-in_ns cloud wg show wg0
+in_ns cloud wg show wg-cloud
 
 if command -v iperf3 >/dev/null 2>&1; then
 	say "A short iperf3 run, branch1 -> cloud (2 s)"
