@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The configuration file: wg-quick's format (wg(8)'s keys plus Address, DNS, MTU, Table,
+ * the four hooks and SaveConfig) and our PrivateKeyFile, PresharedKeyFile and User, parsed
+ * strictly into plain data. Shared by wgd and wgctl. Nothing here touches a device or runs
+ * a hook; endpoint hostnames are resolved once, at parse time, as wg(8) does.
+ */
+#ifndef WGD_CONF_H
+#define WGD_CONF_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "crypto/key.h"
+#include "wgd/cfg.h"
+
+/* One per cfg peer, at the same index. */
+struct conf_peer_extra {
+	char *endpoint_host; /* owned; Endpoint's host as written, without brackets; or NULL */
+	unsigned int line;   /* line of the [Peer] header */
+};
+
+/* An interface address: host bits are kept, as `ip address add` wants them. */
+struct conf_prefix {
+	int family; /* AF_INET or AF_INET6 */
+	union {
+		struct in_addr ip4;
+		struct in6_addr ip6;
+	};
+	uint8_t cidr;
+};
+
+enum conf_table {
+	CONF_TABLE_AUTO, /* default: wg-quick's policy routing for a /0, else the main table */
+	CONF_TABLE_OFF,	 /* add no routes */
+	CONF_TABLE_ID,	 /* routes go to table `table' ("main" is 254) */
+};
+
+struct conf {
+	/*
+	 * What `wg setconf` would send: flags REPLACE_PEERS, HAS_PRIVATE_KEY, HAS_LISTEN_PORT
+	 * and HAS_FWMARK; each peer has REPLACE_ALLOWEDIPS, and HAS_PRESHARED_KEY,
+	 * HAS_ENDPOINT, HAS_PERSISTENT_KEEPALIVE when the file sets them.
+	 */
+	struct cfg_device dev;
+	struct conf_peer_extra *peer_extra; /* owned, dev.peers_len entries */
+	struct conf_prefix *addresses;	    /* owned */
+	size_t addresses_len;
+	unsigned int mtu; /* 0 = not set (automatic) */
+	enum conf_table table_mode;
+	uint32_t table;
+	char **dns; /* owned; servers (IP literals) and search domains, in file order */
+	size_t dns_len;
+	char **pre_up, **post_up, **pre_down, **post_down; /* owned, raw: %i is left in */
+	size_t pre_up_len, post_up_len, pre_down_len, post_down_len;
+	char *user; /* owned, or NULL */
+	bool save_config;
+};
+
+/*
+ * Parse the file at path into *out (which need not be initialised). On success returns 0;
+ * warnings (a key readable by group or others, an AllowedIPs host part) go to warn as
+ * '\n'-terminated lines "FILE: warning: ..." or "FILE:LINE: warning: ...", truncated to
+ * warnlen (warn may be NULL). On failure returns -errno (-EINVAL for any content error),
+ * writes one line "FILE:LINE: message" (or "FILE: message" for the file itself) to err,
+ * and leaves *out cleared. Relative key file paths are taken from path's directory.
+ * Sets inih's process-wide options for the duration of the call: not thread-safe.
+ */
+int __must_check conf_parse_file(struct conf *out, const char *path, char *err, size_t errlen,
+				 char *warn, size_t warnlen);
+
+/*
+ * The same for text[0..len) (need not be NUL-terminated), reported as coming from the
+ * file `name'; relative key file paths are taken from name's directory (so the current
+ * one for a name without '/', e.g. "<stdin>"). Warnings are dropped.
+ */
+int __must_check conf_parse_string(struct conf *out, const char *name, const char *text, size_t len,
+				   char *err, size_t errlen);
+
+/* Wipes the keys and frees everything; leaves c zeroed and reusable. */
+void conf_clear(struct conf *c);
+
+/*
+ * Writes the wg(8) subset in `wg showconf` layout: [Interface] ListenPort, FwMark,
+ * PrivateKey, then each [Peer]. Endpoints given as hostnames are written as the hostname.
+ * Writes the private key to f: the caller chooses where f goes. 0 or -errno.
+ */
+int __must_check conf_write_wg(const struct conf *c, FILE *f);
+
+/*
+ * Writes one "[Peer]" section (no blank line after it). endpoint_text ("host:port") is
+ * written as given when not NULL; otherwise a set endpoint is written numerically.
+ * Writes the preshared key to f. 0 or -errno.
+ */
+int __must_check conf_write_peer(FILE *f, const struct cfg_peer *peer, const char *endpoint_text);
+
+#endif

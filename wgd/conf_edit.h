@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * In-place edits of a configuration file for `wgctl peer add/remove --save': the file's
+ * text is changed section by section, so comments, blank lines and the spelling of every
+ * other section stay byte for byte. The result must parse (conf.h) before it replaces the
+ * file, atomically: a temporary file in the same directory with the same mode and owner,
+ * fsync, rename, fsync of the directory. A symlink is followed and stays a symlink.
+ * Endpoint hostnames of other peers are not looked up, so an edit never waits on DNS.
+ */
+#ifndef WGD_CONF_EDIT_H
+#define WGD_CONF_EDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/key.h"
+#include "wgd/cfg.h"
+
+/*
+ * Appends a [Peer] section for peer (PublicKey, PresharedKey when set and nonzero,
+ * AllowedIPs, Endpoint, PersistentKeepalive when nonzero), or replaces the section with
+ * the same PublicKey (its header through its last key line: comments above and after
+ * it stay). endpoint_text is written
+ * as given ("host:port", so a hostname stays one); NULL writes a set endpoint
+ * numerically. 0 or -errno, with one line in err on failure; the file is then untouched.
+ */
+int __must_check conf_edit_add_peer(const char *path, const struct cfg_peer *peer,
+				    const char *endpoint_text, char *err, size_t errlen);
+
+/*
+ * Removes the [Peer] section with this public key: from the comment lines right above its
+ * header to the next section's header, leaving the comment lines right above that header
+ * (they belong to the next section). -ENOENT if there is no such peer.
+ */
+int __must_check conf_edit_remove_peer(const char *path, const uint8_t pub[static KEY_LEN],
+				       char *err, size_t errlen);
+
+#endif
