@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wgctl: a superset of wg(8) that speaks only the UAPI socket. Each subcommand is a
+ * `<cmd>_main(argc, argv)` (argv[0] is the subcommand's name) in its own file, listed in
+ * main.c's table; the helpers here are shared by several of them. Errors go to stderr as
+ * one line "wgctl: ..." naming the offending input, and a subcommand then returns 1.
+ */
+#ifndef CTL_CTL_H
+#define CTL_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "wgd/cfg.h"
+#include "wgd/uapi_client.h"
+
+#define PROG_NAME "wgctl"
+#ifndef WGCTL_VERSION
+#define WGCTL_VERSION "0.1.0"
+#endif
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Where `up`, `reload` and --save find IF.conf unless WGCTL_CONF_DIR says otherwise. */
+#define CTL_CONF_DIR SYSCONFDIR "/wgd"
+
+int show_main(int argc, const char *argv[]);
+int showconf_main(int argc, const char *argv[]);
+int set_main(int argc, const char *argv[]);
+int setconf_main(int argc, const char *argv[]); /* also addconf and syncconf */
+int genkey_main(int argc, const char *argv[]);	/* also genpsk */
+int pubkey_main(int argc, const char *argv[]);
+int up_main(int argc, const char *argv[]);
+int down_main(int argc, const char *argv[]);
+int reload_main(int argc, const char *argv[]);
+int peer_main(int argc, const char *argv[]);
+int metrics_main(int argc, const char *argv[]);
+
+/* `syncconf IF PATH' (setconf.c): the process exit status, after any error line. */
+int ctl_syncconf(const char *ifname, const char *path);
+
+/* Prints "wgctl: <message>\n" to stderr. */
+void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* --- input parsers (parse.c): each prints its one error line and returns false --------- */
+
+bool ctl_parse_ifname(const char *name);
+bool ctl_parse_port(uint16_t *port, const char *value);
+bool ctl_parse_fwmark(uint32_t *mark, const char *value);
+bool ctl_parse_keepalive(uint16_t *interval, const char *value);
+/* A base64 public key (not secret: it may come from argv). */
+bool ctl_parse_pubkey(uint8_t key[static 32], const char *value);
+/* A key file as wg reads one: 44 base64 chars and whitespace; empty (or /dev/null) = zeros. */
+bool ctl_parse_keyfile(uint8_t key[static 32], const char *path);
+/* "host:port" or "[v6]:port"; hostnames resolved once, with wg's retry rules. */
+bool ctl_parse_endpoint(union cfg_sockaddr *ep, const char *value);
+/*
+ * Comma-separated "ip[/cidr]" entries appended to peer. Whitespace is ignored. A '+' or '-'
+ * prefix makes the change incremental (no replace_allowed_ips); '-' removes that entry.
+ * Without any prefix the list replaces the peer's (an empty value empties it).
+ */
+bool ctl_parse_allowedips(struct cfg_peer *peer, const char *value);
+
+/* The interface's config file, ${WGCTL_CONF_DIR:-/etc/wgd}/IF.conf. false if too long. */
+bool ctl_conf_path(char *buf, size_t len, const char *ifname);
+
+/* --- output helpers (format.c) --------------------------------------------------------- */
+
+/* WG_COLOR_MODE=always|never, else whether stdout is a terminal. */
+bool ctl_color_mode(void);
+/* WG_HIDE_KEYS=never shows private and preshared keys. */
+bool ctl_show_keys(void);
+
+/* Text for an endpoint ("a.b.c.d:port", "[v6]:port") or an allowed IP ("ip/cidr"). */
+void ctl_endpoint_text(char *buf, size_t len, const union cfg_sockaddr *ep);
+void ctl_allowedip_text(char *buf, size_t len, const struct cfg_allowedip *aip);
+/* wg's "1 minute, 2 seconds" (with colour escapes; print through ctl_tprintf). */
+size_t ctl_pretty_time(char *buf, size_t len, unsigned long long seconds);
+/* wg's "1 minute, 2 seconds ago", "Now" or the clock-went-backwards note. */
+void ctl_ago(char *buf, size_t len, uint64_t then_s, time_t now);
+/* wg's "1.50 KiB" (with colour escapes). */
+void ctl_bytes(char *buf, size_t len, uint64_t bytes);
+
+/* printf to f, dropping ANSI escapes unless color is true (wg's terminal_printf). */
+void ctl_tprintf(FILE *f, bool color, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* --- shows (show.c), pure functions of a state so the tests can pin them -------------- */
+
+struct show_ctx {
+	FILE *out;
+	bool color;	/* ANSI colours as wg prints them */
+	bool show_keys; /* WG_HIDE_KEYS=never */
+	time_t now;	/* for "ago" */
+};
+
+/* The report `wg show IF` prints (peers sorted by latest handshake, newest first). */
+void show_pretty(const struct show_ctx *c, const char *ifname, const struct uapi_state *st);
+/*
+ * One `wg show IF FIELD` answer; with_interface prefixes each line with the name, as
+ * `wg show all FIELD` does. false (after the error line) for an unknown field.
+ */
+bool show_field(FILE *f, const char *ifname, const struct uapi_state *st, const char *field,
+		bool with_interface);
+/* `wg showconf IF`. */
+void show_conf(FILE *f, const struct uapi_state *st);
+/* The JSON object for one interface (schema in docs/wgctl.8). */
+void show_json(FILE *f, const char *ifname, const struct uapi_state *st, bool show_keys);
+/* Prometheus text for the interfaces' states (metrics.c). */
+void metrics_write(FILE *f, const char *const *ifnames, const struct uapi_state *states, size_t n);
+
+/* `peer list' lines (peer.c). */
+void peer_list_write(FILE *f, const struct uapi_state *st, time_t now);
+
+/* A `peer add' or `peer remove' request (peer.c), and what --save needs of it. */
+struct peer_change {
+	struct cfg_device cfg; /* one peer: to add, or marked CFG_PEER_REMOVE_ME */
+	const char *ifname;
+	const char *endpoint; /* as typed: a hostname stays a hostname in the file */
+	const char *psk_file; /* as typed */
+	bool has_allowedips, save;
+};
+
+/* Writes the change into the interface's config file (peer_save.c); false after the error. */
+bool peer_save(const struct peer_change *c);
+
+/* Reports a failed UAPI call on ifname: "wgctl: Unable to <what> `IF': <strerror>". */
+void ctl_uapi_err(const char *what, const char *ifname, int err);
+
+#endif

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The client side of the UAPI socket (PROTOCOL.md §2), as wg(8) speaks it: find
+ * RUNSTATEDIR/wireguard/<ifname>.sock, send "get=1" and parse the reply strictly into a
+ * struct cfg_device plus the per-peer counters, or serialise a struct cfg_device as one
+ * "set=1" message and return the daemon's errno. It talks to any daemon with that
+ * contract (wgd, wireguard-go). It prints nothing; callers report the -errno.
+ *
+ * The text halves (uapi_client_get_parse, uapi_client_set_format) and the fd halves are
+ * exported too, so tests can drive them over a socketpair without a daemon.
+ */
+#ifndef WGD_UAPI_CLIENT_H
+#define WGD_UAPI_CLIENT_H
+
+#include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "wgd/cfg.h"
+
+#ifndef __must_check
+#define __must_check __attribute__((warn_unused_result))
+#endif
+
+enum uapi_client_limits {
+	/* a get reply larger than this is refused (wg's 130 560-route test needs ~4 MB) */
+	UAPI_CLIENT_MAX_REPLY = 256 << 20,
+};
+
+/* What a get reports besides the configuration; zero when the daemon omits it. */
+struct uapi_peer_state {
+	uint64_t rx_bytes, tx_bytes;
+	uint64_t last_handshake_sec, last_handshake_nsec; /* Unix time; 0 = never */
+};
+
+/*
+ * One get=1 reply. In cfg, CFG_DEV_HAS_PRIVATE_KEY, _HAS_LISTEN_PORT and _HAS_FWMARK say
+ * which device lines were present; a peer has CFG_PEER_HAS_PRESHARED_KEY only for a
+ * non-zero key (as wg(8) decides), _HAS_ENDPOINT and _HAS_PERSISTENT_KEEPALIVE when those
+ * lines were present. peer_state[i] belongs to cfg.peers[i]. Holds keys: clear it.
+ */
+struct uapi_state {
+	struct cfg_device cfg;
+	struct uapi_peer_state *peer_state; /* owned, parallel to cfg.peers */
+};
+
+/* A list of interface names, in the socket directory's readdir order (as wg lists them). */
+struct uapi_iflist {
+	char (*names)[IFNAMSIZ]; /* owned */
+	size_t len;
+};
+
+/*
+ * Connects to RUNSTATEDIR/wireguard/<ifname>.sock. Returns the fd (close-on-exec), or
+ * -EINVAL (bad name), -ENODEV (no such socket, not a socket, or a stale one, which is
+ * unlinked as wg does), or another -errno.
+ */
+int __must_check uapi_client_connect(const char *ifname);
+
+/* get=1 on a fresh connection; out must be zeroed and is filled only on success. */
+int __must_check uapi_client_get(const char *ifname, struct uapi_state *out);
+
+/* set=1 on a fresh connection. Returns 0 or the daemon's errno, always negative. */
+int __must_check uapi_client_set(const char *ifname, const struct cfg_device *cfg);
+
+/* The pid of the process that serves ifname's socket (SO_PEERCRED). 0 or -errno. */
+int __must_check uapi_client_peer_pid(const char *ifname, pid_t *pid);
+
+/* Lists the interfaces whose socket accepts a connection. 0 or -errno. */
+int __must_check uapi_client_list(struct uapi_iflist *out);
+void uapi_iflist_clear(struct uapi_iflist *l);
+
+/* Wipes and frees; leaves s zeroed. */
+void uapi_state_clear(struct uapi_state *s);
+
+/* --- the halves, for tests and for other transports --------------------------------- */
+
+/* Sends get=1 on fd and reads and parses the reply. */
+int __must_check uapi_client_get_fd(int fd, struct uapi_state *out);
+/* Sends cfg as set=1 on fd and reads the errno reply. */
+int __must_check uapi_client_set_fd(int fd, const struct cfg_device *cfg);
+
+/*
+ * Parses a complete get reply ("key=value\n"... "errno=N\n\n"; len bytes, no NUL needed).
+ * Device keys must precede the first public_key; numbers are decimal within their range,
+ * keys 64 hex digits, endpoints numeric "a.b.c.d:port" or "[v6]:port", allowed IPs
+ * "ip/cidr"; unknown keys are ignored as wg ignores them. Returns 0 (out filled, which
+ * must have been zeroed), -N for a reply "errno=N" with N != 0, -EPROTO for any malformed
+ * or repeated line, a missing errno line, or text after the terminating blank line,
+ * -ENOMEM. On failure out is left cleared.
+ */
+int __must_check uapi_client_get_parse(struct uapi_state *out, const char *text, size_t len);
+
+/*
+ * Writes cfg as a complete set message, "set=1\n" ... "\n", in wg(8)'s order: the device
+ * keys, replace_peers, then per peer public_key, remove (and nothing more), update_only,
+ * preshared_key, endpoint, persistent_keepalive_interval, replace_allowed_ips, allowed_ip
+ * ("-ip/cidr" for a removal). Returns a malloc'd NUL-terminated string in *out (the
+ * caller wipes and frees it: uapi_client_text_free) and its length, or -ENOMEM / -EINVAL
+ * (an endpoint or allowed IP of unknown family).
+ */
+int __must_check uapi_client_set_format(char **out, size_t *len, const struct cfg_device *cfg);
+void uapi_client_text_free(char *text, size_t len);
+
+#endif
