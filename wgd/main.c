@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wgd [-f|--foreground] IFNAME: the xplatform contract (wireguard.com/xplatform). The
- * parent creates the TUN interface and the UAPI socket, so both exist when it returns;
- * unless in the foreground it then forks, and the child (the daemon) reports readiness
- * over a pipe before the parent exits 0. The daemon runs the loop until SIGTERM/SIGINT
- * or until its link is deleted, then removes its socket. Like wireguard-go, the daemon
- * keeps the launcher's stderr for its log. The only file allowed to exit().
+ * wgd [-f|--foreground] [-c FILE] [-u|--user USER] IFNAME. Without -c this is the
+ * xplatform contract (wireguard.com/xplatform) that wg-quick relies on: the interface and
+ * its UAPI socket exist when the command returns. With -c FILE the file is parsed before
+ * anything is created, then the daemon brings the interface up as the file says.
+ *
+ * Unless in the foreground, the launcher forks the supervisor (in a new session) and
+ * waits on a pipe until it reports the interface ready (exit 0) or closes the pipe after
+ * printing why not on the shared stderr (exit 1). The supervisor and the worker it forks
+ * are described in supervisor.c. Like wireguard-go, the daemon keeps the launcher's stderr
+ * for its log. The only file allowed to exit().
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,109 +25,38 @@
 
 #include <sodium.h>
 
-#include "wgd/clock.h"
-#include "wgd/device.h"
+#include "wgd/conf.h"
 #include "wgd/log.h"
-#include "wgd/loop.h"
-#include "wgd/tun.h"
-#include "wgd/uapi.h"
+#include "wgd/privs.h"
+#include "wgd/supervisor.h"
+#include "wgd/worker.h"
 
 #ifndef WGD_VERSION
 #define WGD_VERSION "0.1.0"
 #endif
 
-enum { READY_BYTE = 'R' };
+enum { CONF_MSG_LEN = 1024 };
+
+struct options {
+	bool foreground;
+	const char *conf_path;
+	const char *user;
+	const char *ifname;
+};
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: wgd [-f|--foreground] IFNAME\n"
+		"Usage: wgd [-f|--foreground] [-c FILE] [-u|--user USER] IFNAME\n"
 		"       wgd --version | --help\n"
 		"Creates the WireGuard interface IFNAME, configured with wg(8) through\n"
-		"%s/wireguard/IFNAME.sock.\n"
+		"%s/wireguard/IFNAME.sock, or from FILE (wg-quick format) with -c.\n"
+		"Packets are handled as USER (default %s); SIGHUP reloads FILE.\n"
 		"Environment: LOG_LEVEL=silent|error|info|verbose, WG_PROCESS_FOREGROUND=1.\n",
-		RUNSTATEDIR);
+		RUNSTATEDIR, PRIVS_DEFAULT_USER);
 }
 
-static void on_signal(void *ctx, int signo)
-{
-	log_info("Received signal %d, shutting down", signo);
-	loop_stop(ctx);
-}
-
-static void on_timer(void *ctx, uint64_t now_ns)
-{
-	device_timers_run(ctx, now_ns);
-}
-
-/* Tells the waiting parent that the daemon is up (or, with an error byte, that it is not). */
-static void notify_parent(int *fd, char byte)
-{
-	if (*fd < 0)
-		return;
-	if (write(*fd, &byte, 1) != 1)
-		log_error("Could not notify the launcher: %s", strerror(errno));
-	close(*fd);
-	*fd = -1;
-}
-
-/* The daemon proper: owns tun_fd and uapi_fd. Returns the process exit status. */
-static int run(const char *ifname, int tun_fd, int uapi_fd, int ready_fd)
-{
-	static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
-	struct uapi_server srv;
-	struct device *dev = NULL;
-	struct loop loop;
-	int ret, status = 1;
-
-	ret = loop_init(&loop);
-	if (ret < 0) {
-		fprintf(stderr, "wgd: cannot create the event loop: %s\n", strerror(-ret));
-		close(tun_fd);
-		close(uapi_fd);
-		goto out_unlink;
-	}
-	ret = device_create(&dev, ifname, tun_fd, &loop);
-	if (ret < 0) {
-		fprintf(stderr, "wgd: cannot set up interface `%s': %s\n", ifname, strerror(-ret));
-		close(uapi_fd);
-		goto out_loop;
-	}
-	ret = uapi_server_init(&srv, dev, &loop, uapi_fd);
-	if (ret < 0) {
-		fprintf(stderr, "wgd: cannot serve the UAPI socket of `%s': %s\n", ifname,
-			strerror(-ret));
-		close(uapi_fd);
-		goto out_device;
-	}
-	ret = loop_add_signals(&loop, signals, sizeof(signals) / sizeof(signals[0]), on_signal,
-			       &loop);
-	if (ret < 0) {
-		fprintf(stderr, "wgd: cannot watch signals: %s\n", strerror(-ret));
-		goto out_uapi;
-	}
-	log_info("Interface %s up, listening on UDP port %u", dev->ifname, dev->sock.port);
-	notify_parent(&ready_fd, READY_BYTE);
-	device_rearm(dev);
-	ret = loop_run(&loop, on_timer, dev);
-	if (ret < 0)
-		log_error("Event loop failed: %s", strerror(-ret));
-	status = ret < 0 ? 1 : 0;
-	log_info("Shutting down");
-out_uapi:
-	uapi_server_clear(&srv);
-out_device:
-	device_destroy(dev);
-out_loop:
-	loop_clear(&loop);
-out_unlink:
-	uapi_unlink(ifname);
-	if (ready_fd >= 0)
-		close(ready_fd);
-	return status;
-}
-
-/* Parent side of the fork: waits for the daemon's ready byte. */
+/* Launcher side of the fork: waits for the supervisor's ready byte. */
 static int wait_ready(int fd)
 {
 	char byte = 0;
@@ -133,11 +67,15 @@ static int wait_ready(int fd)
 	while (n < 0 && errno == EINTR);
 	close(fd);
 	/* The daemon already printed its error line on the shared stderr. */
-	return n == 1 && byte == READY_BYTE ? 0 : 1;
+	return n == 1 && byte == WGD_READY_BYTE ? 0 : 1;
 }
 
-/* Forks the daemon; returns in the child only, with *ready_fd its end of the pipe. */
-static int daemonize(int *ready_fd)
+/*
+ * Forks the supervisor. Returns 0 in the child, with *ready_fd its end of the pipe, in a
+ * new session with stdin and stdout on /dev/null; in the parent the pid (> 0), with
+ * *ready_fd the end to wait on; or -errno.
+ */
+static pid_t daemonize(int *ready_fd)
 {
 	int fds[2], null;
 	pid_t pid;
@@ -152,7 +90,8 @@ static int daemonize(int *ready_fd)
 	}
 	if (pid > 0) {
 		close(fds[1]);
-		exit(wait_ready(fds[0]));
+		*ready_fd = fds[0];
+		return pid;
 	}
 	close(fds[0]);
 	*ready_fd = fds[1];
@@ -174,21 +113,29 @@ static bool env_foreground(void)
 	return v && !strcmp(v, "1");
 }
 
-/* Returns the interface name from argv, or NULL after printing why not. */
-static const char *parse_args(int argc, char *argv[], bool *foreground)
+/* Fills o from argv; false after printing why not. */
+static bool parse_args(int argc, char *argv[], struct options *o)
 {
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fc:u:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			*foreground = true;
+			o->foreground = true;
+			break;
+		case 'c':
+			o->conf_path = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
 			break;
 		case 'V':
 			printf("wgd v%s\n", WGD_VERSION);
@@ -198,59 +145,96 @@ static const char *parse_args(int argc, char *argv[], bool *foreground)
 			exit(0);
 		default:
 			usage(stderr);
-			return NULL;
+			return false;
 		}
 	}
 	if (optind != argc - 1) {
 		usage(stderr);
-		return NULL;
+		return false;
 	}
-	return argv[optind];
+	o->ifname = argv[optind];
+	if (!*o->ifname || strlen(o->ifname) >= IFNAMSIZ || strchr(o->ifname, '/')) {
+		fprintf(stderr, "wgd: invalid interface name `%s'\n", o->ifname);
+		return false;
+	}
+	return true;
+}
+
+/* -c: the whole file, before anything is created. 0, or -1 after its one error line. */
+static int load_conf(const char *path, struct conf *conf)
+{
+	char err[CONF_MSG_LEN] = "", warn[CONF_MSG_LEN] = "";
+
+	if (conf_parse_file(conf, path, err, sizeof(err), warn, sizeof(warn)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	fputs(warn, stderr);
+	return 0;
+}
+
+/* The worker's account: --user, else the file's User=, else nobody. */
+static int lookup_user(const struct options *o, const struct conf *conf, uid_t *uid, gid_t *gid)
+{
+	const char *user = o->user ? o->user : conf->user ? conf->user : PRIVS_DEFAULT_USER;
+	int ret = privs_user_lookup(user, uid, gid);
+
+	if (ret < 0) {
+		fprintf(stderr, "wgd: cannot use user `%s': %s\n", user,
+			ret == -ENOENT ? "no such user" : strerror(-ret));
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char *argv[])
 {
-	bool foreground = env_foreground();
-	char name[IFNAMSIZ];
-	const char *ifname;
-	int tun_fd, uapi_fd, ready_fd = -1, ret;
+	struct options o = { .foreground = env_foreground() };
+	struct supervisor_opts so = { .ready_fd = -1 };
+	struct conf conf = { 0 };
+	char *abs_path = NULL;
+	int status;
+	pid_t pid;
 
 	umask(0077);
-	ifname = parse_args(argc, argv, &foreground);
-	if (!ifname)
+	if (!parse_args(argc, argv, &o))
 		return 1;
-	if (!*ifname || strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/')) {
-		fprintf(stderr, "wgd: invalid interface name `%s'\n", ifname);
-		return 1;
-	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, "wgd: cannot initialise libsodium\n");
 		return 1;
 	}
+	if (o.conf_path && load_conf(o.conf_path, &conf) < 0)
+		return 1;
+	/* reloads happen after the chdir("/") of daemonize */
+	if (o.conf_path && !(abs_path = realpath(o.conf_path, NULL)))
+		abs_path = strdup(o.conf_path);
+	if (o.conf_path && !abs_path)
+		fprintf(stderr, "wgd: out of memory\n");
+	if ((o.conf_path && !abs_path) || lookup_user(&o, &conf, &so.uid, &so.gid) < 0) {
+		conf_clear(&conf);
+		free(abs_path);
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
-	log_init(ifname);
-	tun_fd = tun_open(ifname, name);
-	if (tun_fd < 0) {
-		fprintf(stderr, "wgd: cannot create TUN interface `%s': %s\n", ifname,
-			strerror(-tun_fd));
-		return 1;
-	}
-	ret = uapi_listen(name, &uapi_fd);
-	if (ret < 0) {
-		fprintf(stderr, "wgd: cannot create UAPI socket for `%s': %s\n", name,
-			strerror(-ret));
-		close(tun_fd);
-		return 1;
-	}
-	if (!foreground) {
-		ret = daemonize(&ready_fd);
-		if (ret < 0) {
-			fprintf(stderr, "wgd: cannot daemonise: %s\n", strerror(-ret));
-			close(tun_fd);
-			close(uapi_fd);
-			uapi_unlink(name);
+	log_init(o.ifname);
+	if (!o.foreground) {
+		pid = daemonize(&so.ready_fd);
+		if (pid != 0) {
+			conf_clear(&conf); /* the launcher keeps no keys while it waits */
+			free(abs_path);
+		}
+		if (pid < 0) {
+			fprintf(stderr, "wgd: cannot daemonise: %s\n", strerror((int)-pid));
 			return 1;
 		}
+		if (pid > 0)
+			return wait_ready(so.ready_fd);
 	}
-	return run(name, tun_fd, uapi_fd, ready_fd);
+	so.ifname = o.ifname;
+	so.conf_path = abs_path;
+	so.conf = o.conf_path ? &conf : NULL;
+	status = supervisor_run(&so);
+	conf_clear(&conf);
+	free(abs_path);
+	return status;
 }

@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Addresses, MTU, routes and policy rules of the tunnel interface, kept as two sets:
+ * what a config wants (a plan, computed afresh) and what we installed (ic->have). Every
+ * change goes through one helper per object kind that updates `have' only when the
+ * kernel accepted it, so the record never claims something the system does not hold.
+ * An object that already existed (-EEXIST) is left out of the record: it is not ours to
+ * remove later. wg-quick(8) (wireguard-tools src/wg-quick/linux.bash) is the reference
+ * for what gets installed; the nftables anti-spoofing rules it adds for a full tunnel are
+ * not reproduced (see wgd(8)).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wgd/conf.h"
+#include "wgd/ifconfig.h"
+#include "wgd/log.h"
+
+#define SRC_VALID_MARK "/proc/sys/net/ipv4/conf/all/src_valid_mark"
+
+_Static_assert(sizeof(struct conf_prefix) == sizeof(struct rtnl_prefix) &&
+		       offsetof(struct conf_prefix, cidr) == offsetof(struct rtnl_prefix, cidr),
+	       "conf.h promises rtnl_prefix's layout");
+
+static size_t fam_index(int family)
+{
+	return family == AF_INET6;
+}
+
+static size_t addr_len(int family)
+{
+	return family == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr);
+}
+
+static bool prefix_equal(const struct rtnl_prefix *a, const struct rtnl_prefix *b)
+{
+	return a->family == b->family && a->cidr == b->cidr &&
+	       !memcmp(&a->ip6, &b->ip6, addr_len(a->family));
+}
+
+static bool route_equal(const struct ifconfig_route *a, const struct ifconfig_route *b)
+{
+	return a->table == b->table && prefix_equal(&a->prefix, &b->prefix);
+}
+
+static bool has_addr(const struct ifconfig_state *s, const struct rtnl_prefix *p)
+{
+	for (size_t i = 0; i < s->addrs_len; i++)
+		if (prefix_equal(&s->addrs[i], p))
+			return true;
+	return false;
+}
+
+static bool has_route(const struct ifconfig_state *s, const struct ifconfig_route *r)
+{
+	for (size_t i = 0; i < s->routes_len; i++)
+		if (route_equal(&s->routes[i], r))
+			return true;
+	return false;
+}
+
+/* Room for one more element of size elem in *arr. 0 or -ENOMEM. */
+static int grow(void **arr, size_t *cap, size_t len, size_t elem)
+{
+	size_t n = *cap ? *cap * 2 : 8;
+	void *p;
+
+	if (len < *cap)
+		return 0;
+	p = realloc(*arr, n * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = n;
+	return 0;
+}
+
+static int state_add_addr(struct ifconfig_state *s, const struct rtnl_prefix *p)
+{
+	if (has_addr(s, p))
+		return 0;
+	if (grow((void **)&s->addrs, &s->addrs_cap, s->addrs_len, sizeof(*p)) < 0)
+		return -ENOMEM;
+	s->addrs[s->addrs_len++] = *p;
+	return 0;
+}
+
+static int state_add_route(struct ifconfig_state *s, const struct ifconfig_route *r)
+{
+	if (has_route(s, r))
+		return 0;
+	if (grow((void **)&s->routes, &s->routes_cap, s->routes_len, sizeof(*r)) < 0)
+		return -ENOMEM;
+	s->routes[s->routes_len++] = *r;
+	return 0;
+}
+
+/* Removes element i (order does not matter: we never rely on it). */
+static void state_remove_addr(struct ifconfig_state *s, size_t i)
+{
+	s->addrs[i] = s->addrs[--s->addrs_len];
+}
+
+static void state_remove_route(struct ifconfig_state *s, size_t i)
+{
+	s->routes[i] = s->routes[--s->routes_len];
+}
+
+void ifconfig_state_clear(struct ifconfig_state *s)
+{
+	free(s->addrs);
+	free(s->routes);
+	memset(s, 0, sizeof(*s));
+}
+
+static bool wants_policy(const struct conf *c)
+{
+	if (c->table_mode != CONF_TABLE_AUTO)
+		return false;
+	for (size_t i = 0; i < c->dev.peers_len; i++)
+		for (size_t j = 0; j < c->dev.peers[i].allowedips_len; j++)
+			if (!c->dev.peers[i].allowedips[j].cidr &&
+			    !c->dev.peers[i].allowedips[j].is_removal)
+				return true;
+	return false;
+}
+
+uint32_t ifconfig_policy_prepare(struct conf *c)
+{
+	if (!wants_policy(c))
+		return 0;
+	if (!c->dev.fwmark) {
+		c->dev.fwmark = IFCONFIG_POLICY_TABLE;
+		c->dev.flags |= CFG_DEV_HAS_FWMARK;
+	}
+	return c->dev.fwmark;
+}
+
+/* The route an AllowedIPs entry asks for under c's Table=; false for none. */
+static bool route_for(const struct conf *c, const struct cfg_allowedip *aip, uint32_t policy,
+		      struct ifconfig_route *r)
+{
+	if (aip->is_removal || c->table_mode == CONF_TABLE_OFF)
+		return false;
+	memset(r, 0, sizeof(*r));
+	r->prefix.family = aip->family;
+	memcpy(&r->prefix.ip6, &aip->ip6, addr_len(aip->family));
+	r->prefix.cidr = aip->cidr;
+	rtnl_prefix_mask(&r->prefix);
+	if (c->table_mode == CONF_TABLE_ID)
+		r->table = c->table;
+	else if (!aip->cidr)
+		r->table = policy;
+	return true;
+}
+
+int ifconfig_plan(struct ifconfig_state *want, const struct conf *c)
+{
+	uint32_t policy = 0;
+	struct ifconfig_route r;
+	int ret;
+
+	if (wants_policy(c))
+		policy = c->dev.fwmark ? c->dev.fwmark : IFCONFIG_POLICY_TABLE;
+	want->rule_table = policy;
+	want->mtu = c->mtu;
+	for (size_t i = 0; i < c->addresses_len; i++) {
+		struct rtnl_prefix p;
+
+		memcpy(&p, &c->addresses[i], sizeof(p));
+		ret = state_add_addr(want, &p);
+		if (ret < 0)
+			return ret;
+	}
+	for (size_t i = 0; i < c->dev.peers_len; i++) {
+		const struct cfg_peer *peer = &c->dev.peers[i];
+
+		if (peer->flags & CFG_PEER_REMOVE_ME)
+			continue;
+		for (size_t j = 0; j < peer->allowedips_len; j++) {
+			if (!route_for(c, &peer->allowedips[j], policy, &r))
+				continue;
+			if (policy && !r.prefix.cidr)
+				want->has_rules[fam_index(r.prefix.family)] = true;
+			ret = state_add_route(want, &r);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+unsigned int ifconfig_auto_mtu(struct ifconfig *ic, const struct conf *c)
+{
+	unsigned int mtu = 0, m;
+
+	for (size_t i = 0; i < c->dev.peers_len; i++) {
+		const union cfg_sockaddr *ep = &c->dev.peers[i].endpoint;
+		const void *addr = ep->sa.sa_family == AF_INET ? (const void *)&ep->in4.sin_addr
+							       : (const void *)&ep->in6.sin6_addr;
+
+		if (!(c->dev.peers[i].flags & CFG_PEER_HAS_ENDPOINT) ||
+		    (ep->sa.sa_family != AF_INET && ep->sa.sa_family != AF_INET6))
+			continue;
+		/* the smallest path MTU, so that no endpoint needs fragments */
+		if (rtnl_route_mtu_towards(ic->nl, ep->sa.sa_family, addr, &m) == 0 && m &&
+		    (!mtu || m < mtu))
+			mtu = m;
+	}
+	if (!mtu && rtnl_default_route_mtu(ic->nl, AF_INET, &m) == 0)
+		mtu = m;
+	if (!mtu && rtnl_default_route_mtu(ic->nl, AF_INET6, &m) == 0)
+		mtu = m;
+	if (mtu <= IFCONFIG_MTU_OVERHEAD)
+		mtu = RTNL_MTU_FALLBACK;
+	return mtu - IFCONFIG_MTU_OVERHEAD;
+}
+
+/* "what: strerror (kernel's extended ACK)" into err. */
+static int fail(struct ifconfig *ic, int ret, char *err, size_t errlen, const char *what)
+{
+	const char *ack = rtnl_error(ic->nl);
+
+	snprintf(err, errlen, "%s on %s: %s%s%s%s", what, ic->ifname, strerror(-ret),
+		 *ack ? " (" : "", ack, *ack ? ")" : "");
+	return ret;
+}
+
+static int describe(char *out, size_t len, const char *verb, const struct rtnl_prefix *p,
+		    uint32_t table)
+{
+	char text[RTNL_PREFIX_STRLEN];
+
+	rtnl_prefix_format(p, text, sizeof(text));
+	if (table)
+		return snprintf(out, len, "cannot %s %s (table %u)", verb, text, table);
+	return snprintf(out, len, "cannot %s %s", verb, text);
+}
+
+static int addr_add(struct ifconfig *ic, const struct rtnl_prefix *p, char *err, size_t errlen)
+{
+	char what[128];
+	int ret = rtnl_addr_add(ic->nl, ic->ifindex, p);
+
+	if (ret == -EEXIST)
+		return 0; /* someone else's: not recorded, so never removed by us */
+	if (ret == 0)
+		ret = state_add_addr(&ic->have, p);
+	if (ret < 0) {
+		describe(what, sizeof(what), "add address", p, 0);
+		return fail(ic, ret, err, errlen, what);
+	}
+	return 0;
+}
+
+static int route_add(struct ifconfig *ic, const struct ifconfig_route *r, char *err, size_t errlen)
+{
+	char what[128];
+	int ret = rtnl_route_add(ic->nl, ic->ifindex, &r->prefix, r->table);
+
+	if (ret == -EEXIST)
+		return 0;
+	if (ret == 0)
+		ret = state_add_route(&ic->have, r);
+	if (ret < 0) {
+		describe(what, sizeof(what), "add route", &r->prefix, r->table);
+		return fail(ic, ret, err, errlen, what);
+	}
+	return 0;
+}
+
+static void set_src_valid_mark(void)
+{
+	int fd = open(SRC_VALID_MARK, O_WRONLY | O_CLOEXEC);
+
+	/* as wg-quick: marked packets must pass reverse-path filtering through main */
+	if (fd < 0 || write(fd, "1\n", 2) != 2)
+		log_error("Cannot set %s: %s", SRC_VALID_MARK, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* ip rule add not fwmark T table T; ip rule add table main suppress_prefixlength 0 */
+static int rules_add(struct ifconfig *ic, int family, uint32_t table, char *err, size_t errlen)
+{
+	int ret = rtnl_rule_add(ic->nl, family, table, table, true, -1, 0);
+
+	if (ret == 0 || ret == -EEXIST) {
+		ic->have.rule_table = table;
+		ic->have.has_rules[fam_index(family)] = true;
+		ret = rtnl_rule_add(ic->nl, family, 0, 0, false, 0, 0);
+	}
+	if (ret < 0 && ret != -EEXIST)
+		return fail(ic, ret, err, errlen, "cannot add the policy routing rules");
+	if (family == AF_INET)
+		set_src_valid_mark();
+	return 0;
+}
+
+static void rules_del(struct ifconfig *ic, int family)
+{
+	uint32_t table = ic->have.rule_table;
+	int ret;
+
+	ret = rtnl_rule_del(ic->nl, family, table, table, true, -1, 0);
+	if (ret < 0 && ret != -ENOENT)
+		log_error("Cannot remove rule `not fwmark %u table %u': %s", table, table,
+			  strerror(-ret));
+	ret = rtnl_rule_del(ic->nl, family, 0, 0, false, 0, 0);
+	if (ret < 0 && ret != -ENOENT)
+		log_error("Cannot remove rule `table main suppress_prefixlength 0': %s",
+			  strerror(-ret));
+	ic->have.has_rules[fam_index(family)] = false;
+}
+
+/* Removal is quiet about objects the kernel already took away with the link. */
+static bool already_gone(int ret)
+{
+	return ret == -ENODEV || ret == -ESRCH || ret == -EADDRNOTAVAIL || ret == -ENOENT;
+}
+
+static void addr_del(struct ifconfig *ic, size_t i)
+{
+	char what[128];
+	int ret = rtnl_addr_del(ic->nl, ic->ifindex, &ic->have.addrs[i]);
+
+	if (ret < 0 && !already_gone(ret)) {
+		describe(what, sizeof(what), "remove address", &ic->have.addrs[i], 0);
+		log_error("%s: %s", what, strerror(-ret));
+	}
+	state_remove_addr(&ic->have, i);
+}
+
+static void route_del(struct ifconfig *ic, size_t i)
+{
+	const struct ifconfig_route *r = &ic->have.routes[i];
+	char what[128];
+	int ret = rtnl_route_del(ic->nl, ic->ifindex, &r->prefix, r->table);
+
+	if (ret < 0 && !already_gone(ret)) {
+		describe(what, sizeof(what), "remove route", &r->prefix, r->table);
+		log_error("%s: %s", what, strerror(-ret));
+	}
+	state_remove_route(&ic->have, i);
+}
+
+int ifconfig_init(struct ifconfig *ic, const char *ifname, char *err, size_t errlen)
+{
+	int ret;
+
+	memset(ic, 0, sizeof(*ic));
+	snprintf(ic->ifname, sizeof(ic->ifname), "%s", ifname);
+	ret = rtnl_open(&ic->nl);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot open rtnetlink: %s", strerror(-ret));
+		return ret;
+	}
+	ret = rtnl_link_index(ic->nl, ifname);
+	if (ret < 0)
+		return fail(ic, ret, err, errlen, "cannot find the link");
+	ic->ifindex = ret;
+	return 0;
+}
+
+void ifconfig_clear(struct ifconfig *ic)
+{
+	if (ic->nl)
+		rtnl_close(ic->nl);
+	ifconfig_state_clear(&ic->have);
+	memset(ic, 0, sizeof(*ic));
+}
+
+static int set_mtu(struct ifconfig *ic, unsigned int mtu, char *err, size_t errlen)
+{
+	char what[64];
+	int ret = rtnl_link_set_mtu(ic->nl, ic->ifindex, mtu);
+
+	if (ret < 0) {
+		snprintf(what, sizeof(what), "cannot set MTU %u", mtu);
+		return fail(ic, ret, err, errlen, what);
+	}
+	ic->have.mtu = mtu;
+	return 0;
+}
+
+/* Adds what want has and we have not installed, in wg-quick's order. */
+static int add_missing(struct ifconfig *ic, const struct ifconfig_state *want, char *err,
+		       size_t errlen, bool keep_going)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	int ret, first = 0;
+
+	for (size_t i = 0; i < want->routes_len; i++) {
+		if (has_route(&ic->have, &want->routes[i]))
+			continue;
+		ret = route_add(ic, &want->routes[i], err, errlen);
+		if (ret < 0 && !keep_going)
+			return ret;
+		if (ret < 0) {
+			log_error("%s", err);
+			first = first ? first : ret;
+		}
+	}
+	for (size_t f = 0; f < 2; f++) {
+		if (!want->has_rules[f] || ic->have.has_rules[f])
+			continue;
+		ret = rules_add(ic, families[f], want->rule_table, err, errlen);
+		if (ret < 0 && !keep_going)
+			return ret;
+		if (ret < 0) {
+			log_error("%s", err);
+			first = first ? first : ret;
+		}
+	}
+	return first;
+}
+
+int ifconfig_up(struct ifconfig *ic, const struct conf *c, char *err, size_t errlen)
+{
+	struct ifconfig_state want = { 0 };
+	int ret;
+
+	ret = ifconfig_plan(&want, c);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot plan the configuration of %s: %s", ic->ifname,
+			 strerror(-ret));
+		goto out;
+	}
+	for (size_t i = 0; i < want.addrs_len; i++) {
+		ret = addr_add(ic, &want.addrs[i], err, errlen);
+		if (ret < 0)
+			goto out;
+	}
+	ret = set_mtu(ic, want.mtu ? want.mtu : ifconfig_auto_mtu(ic, c), err, errlen);
+	if (ret < 0)
+		goto out;
+	ic->have.is_mtu_auto = !want.mtu;
+	ret = rtnl_link_set_up(ic->nl, ic->ifindex, true);
+	if (ret < 0) {
+		fail(ic, ret, err, errlen, "cannot set the link up");
+		goto out;
+	}
+	ret = add_missing(ic, &want, err, errlen, false);
+out:
+	ifconfig_state_clear(&want);
+	return ret;
+}
+
+/* Removes what we installed and want no longer has. */
+static void remove_unwanted(struct ifconfig *ic, const struct ifconfig_state *want)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+
+	for (size_t f = 0; f < 2; f++)
+		if (ic->have.has_rules[f] &&
+		    (!want->has_rules[f] || want->rule_table != ic->have.rule_table))
+			rules_del(ic, families[f]);
+	for (size_t i = ic->have.routes_len; i-- > 0;)
+		if (!has_route(want, &ic->have.routes[i]))
+			route_del(ic, i);
+	for (size_t i = ic->have.addrs_len; i-- > 0;)
+		if (!has_addr(want, &ic->have.addrs[i]))
+			addr_del(ic, i);
+}
+
+int ifconfig_sync(struct ifconfig *ic, const struct conf *c)
+{
+	struct ifconfig_state want = { 0 };
+	char err[IFCONFIG_ERR_LEN];
+	unsigned int mtu;
+	int ret, first = 0;
+
+	ret = ifconfig_plan(&want, c);
+	if (ret < 0) {
+		log_error("Cannot plan the new configuration: %s", strerror(-ret));
+		ifconfig_state_clear(&want);
+		return ret;
+	}
+	remove_unwanted(ic, &want);
+	for (size_t i = 0; i < want.addrs_len; i++) {
+		if (has_addr(&ic->have, &want.addrs[i]))
+			continue;
+		ret = addr_add(ic, &want.addrs[i], err, sizeof(err));
+		if (ret < 0) {
+			log_error("%s", err);
+			first = first ? first : ret;
+		}
+	}
+	if (want.mtu || !ic->have.is_mtu_auto) {
+		mtu = want.mtu ? want.mtu : ifconfig_auto_mtu(ic, c);
+		ret = mtu == ic->have.mtu ? 0 : set_mtu(ic, mtu, err, sizeof(err));
+		ic->have.is_mtu_auto = !want.mtu;
+		if (ret < 0) {
+			log_error("%s", err);
+			first = first ? first : ret;
+		}
+	}
+	ret = add_missing(ic, &want, err, sizeof(err), true);
+	ifconfig_state_clear(&want);
+	return first ? first : ret;
+}
+
+void ifconfig_down(struct ifconfig *ic)
+{
+	struct ifconfig_state none = { 0 };
+
+	if (ic->nl)
+		remove_unwanted(ic, &none);
+}

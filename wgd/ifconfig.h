@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What wg-quick(8) does around `wg setconf`, done by the supervisor over rtnetlink:
+ * addresses, MTU, link up, one route per AllowedIPs prefix and, for a /0 with Table=auto,
+ * wg-quick's policy routing (fwmark T, "not fwmark T table T", "table main
+ * suppress_prefixlength 0", the /0 in table T, src_valid_mark). Unlike wg-quick it keeps
+ * a record of exactly what it installed, so a reload changes only the difference and a
+ * shutdown removes only its own work. It never runs hooks and never speaks UAPI.
+ */
+#ifndef WGD_IFCONFIG_H
+#define WGD_IFCONFIG_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netlink/rtnl.h"
+
+#ifndef __must_check
+#define __must_check __attribute__((warn_unused_result))
+#endif
+
+struct conf;
+
+enum ifconfig_values {
+	IFCONFIG_POLICY_TABLE = 51820, /* wg-quick's first choice of table and fwmark */
+	IFCONFIG_MTU_OVERHEAD = 80,    /* IPv6 + UDP + WireGuard data header + tag */
+	IFCONFIG_ERR_LEN = 256,
+};
+
+struct ifconfig_route {
+	struct rtnl_prefix prefix; /* host bits cleared */
+	uint32_t table;		   /* 0 = main */
+};
+
+/* A set of interface settings: either wanted (from a config) or installed (by us). */
+struct ifconfig_state {
+	struct rtnl_prefix *addrs; /* owned */
+	size_t addrs_len, addrs_cap;
+	struct ifconfig_route *routes; /* owned */
+	size_t routes_len, routes_cap;
+	uint32_t rule_table; /* the policy rules' table and fwmark; 0 = no rules */
+	bool has_rules[2];   /* [0] IPv4, [1] IPv6 */
+	unsigned int mtu;    /* 0: not set by us */
+	bool is_mtu_auto;    /* mtu was computed, not configured */
+};
+
+struct ifconfig {
+	struct rtnl *nl;
+	char ifname[IFNAMSIZ];
+	int ifindex;
+	struct ifconfig_state have; /* exactly what we installed, for sync and down */
+};
+
+/*
+ * The policy table a config needs: 0 unless Table=auto and some AllowedIPs is a /0;
+ * then the config's FwMark if it has one, else IFCONFIG_POLICY_TABLE, which is also
+ * written into c->dev as its fwmark (wg-quick's `wg set IF fwmark 51820`), so that the
+ * UAPI set and every later reload diff carry it.
+ */
+uint32_t ifconfig_policy_prepare(struct conf *c);
+
+/*
+ * The state c asks for, MTU excepted (want->mtu is c->mtu, 0 when automatic): c's
+ * addresses; routes per AllowedIPs prefix by its Table= (duplicates merged); the policy
+ * rules. want must be zeroed. 0 or -ENOMEM.
+ */
+int __must_check ifconfig_plan(struct ifconfig_state *want, const struct conf *c);
+
+/* Frees the arrays; leaves s zeroed. */
+void ifconfig_state_clear(struct ifconfig_state *s);
+
+/* Opens rtnetlink and finds ifname's index. 0 or -errno (err says what failed). */
+int __must_check ifconfig_init(struct ifconfig *ic, const char *ifname, char *err, size_t errlen);
+
+/* Forgets the record and closes rtnetlink; changes nothing on the system. */
+void ifconfig_clear(struct ifconfig *ic);
+
+/*
+ * Brings the interface up as c says: addresses, then the MTU (c's, else the smallest
+ * route MTU towards the peers' endpoints, else the default route's, else 1500; minus
+ * IFCONFIG_MTU_OVERHEAD), link up, routes, rules. Returns 0, or -errno with one line in
+ * err; what was installed until then is recorded, for ifconfig_down.
+ */
+int __must_check ifconfig_up(struct ifconfig *ic, const struct conf *c, char *err, size_t errlen);
+
+/*
+ * Moves the interface from what we installed to what c asks for: removes our rules,
+ * routes and addresses c no longer wants, adds the new ones, sets a changed MTU. An
+ * automatic MTU stays as computed at startup (by now the routes towards the endpoints may
+ * run through the tunnel itself). Each failure is logged and the rest still done;
+ * returns 0 or the first -errno.
+ */
+int __must_check ifconfig_sync(struct ifconfig *ic, const struct conf *c);
+
+/*
+ * Removes our rules, routes and addresses. The link may already be gone (its routes and
+ * addresses went with it); the rules, which outlive it, are removed all the same.
+ */
+void ifconfig_down(struct ifconfig *ic);
+
+/* The automatic MTU for c (see ifconfig_up), from the routing tables. */
+unsigned int ifconfig_auto_mtu(struct ifconfig *ic, const struct conf *c);
+
+#endif

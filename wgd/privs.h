@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker's privilege drop (libcap-ng): from root to an unprivileged user that keeps
+ * only CAP_NET_ADMIN, which `wg set IF fwmark N` needs for SO_MARK on the UDP sockets
+ * (PROTOCOL §2: boringtun broke fwmark by dropping it). Everything else the daemon needs
+ * as root (the TUN, the UAPI socket file, addresses and routes) the supervisor does
+ * before or instead of the worker.
+ */
+#ifndef WGD_PRIVS_H
+#define WGD_PRIVS_H
+
+#include <sys/types.h>
+
+#ifndef __must_check
+#define __must_check __attribute__((warn_unused_result))
+#endif
+
+/* The account the worker runs as unless the config file or --user names another. */
+#define PRIVS_DEFAULT_USER "nobody"
+
+/*
+ * Resolves user, a login name or else a decimal uid that has a passwd entry, to its uid
+ * and primary gid. Returns 0, -ENOENT (no such user), -EINVAL (empty) or -errno.
+ */
+int __must_check privs_user_lookup(const char *user, uid_t *uid, gid_t *gid);
+
+/*
+ * Irreversibly becomes uid/gid with no supplementary groups and only CAP_NET_ADMIN
+ * effective and permitted (none inheritable or ambient), then sets PR_SET_NO_NEW_PRIVS
+ * and clears PR_SET_DUMPABLE. The bounding set is emptied when CAP_SETPCAP allows it
+ * (under a systemd CapabilityBoundingSet without it, the unit's set already bounds us).
+ * Must run before any thread starts. Returns 0, or -errno with *what naming the step
+ * that failed (a static string); the caller must then exit, since the process may hold
+ * a partial set of credentials.
+ */
+int __must_check privs_drop(uid_t uid, gid_t gid, const char **what);
+
+#endif

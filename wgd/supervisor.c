@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wgd's process design: privilege separation after OpenSSH.
+ *
+ *   launcher (the command the admin ran; absent with -f)
+ *      | fork, setsid; waits on the ready pipe, exits 0 or 1
+ *      v
+ *   supervisor (root, no network input)        worker (USER, only CAP_NET_ADMIN)
+ *      opens the TUN and the UAPI socket  --fork-->  device + loop + UAPI server:
+ *      applies the config as a UAPI client           every packet and every UAPI
+ *      addresses/MTU/routes (ifconfig.c)             request from wg(8)
+ *      hooks, SIGHUP reload, SIGTERM teardown
+ *      unlinks the socket at the end
+ *
+ * - Why two processes: the worker parses attacker-controlled packets, so it runs as
+ *   an unprivileged user (`User=`, --user, default nobody) without supplementary groups,
+ *   with NO_NEW_PRIVS and CAP_NET_ADMIN alone (SO_MARK for `wg set IF fwmark`). The
+ *   supervisor keeps root for what needs it and reads nothing from the network: its only
+ *   inputs are the config file, signals, and the worker's replies on the UAPI socket.
+ * - The worker inherits the TUN fd and the listening UAPI fd, opened as root; the socket
+ *   file stays root's, mode 0600, and the worker's SO_PEERCRED check admits uid 0, so
+ *   wg(8), wgctl and the supervisor itself connect as root. The supervisor closes its
+ *   copies after the fork: the link lives exactly as long as the worker.
+ * - Startup: [-c] parse the file before anything exists (an error is one line,
+ *   FILE:LINE: message, exit 1), PreUp, TUN + socket, fork the worker, wait for its
+ *   ready byte, [-c] set the config over UAPI (replace_peers, as `wg setconf`), then
+ *   addresses, MTU, link up, routes, policy rules, PostUp; only then does the launcher
+ *   exit 0 and systemd hear READY=1 (NOTIFY_SOCKET, notify.c).
+ * - SIGHUP: reload.c, with RELOADING=1 ... READY=1 around it.
+ * - SIGTERM/SIGINT: STOPPING=1, PreDown, remove our rules/routes/addresses, stop the
+ *   worker (close the lifeline pipe and SIGTERM it; SIGKILL after STOP_TIMEOUT_MS),
+ *   PostDown, unlink the socket, exit 0.
+ * - Worker exit on its own (its link was deleted, e.g. by wg-quick down; or SIGTERM sent
+ *   to it): remove our rules (they outlive the link), PostDown, unlink, exit with its
+ *   status. Supervisor death (even SIGKILL): the worker sees EOF on the lifeline pipe
+ *   (and PR_SET_PDEATHSIG) and exits; the stale socket is later replaced (uapi_listen)
+ *   or dropped by wg(8), as for any crashed daemon.
+ * - Without -c this is still the xplatform daemon that wg-quick runs as `wgd IF`: the
+ *   same two processes, but no config, no netlink changes and no hooks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wgd/conf.h"
+#include "wgd/ifconfig.h"
+#include "wgd/log.h"
+#include "wgd/loop.h"
+#include "wgd/notify.h"
+#include "wgd/reload.h"
+#include "wgd/supervisor.h"
+#include "wgd/tun.h"
+#include "wgd/uapi.h"
+#include "wgd/uapi_client.h"
+#include "wgd/worker.h"
+
+enum {
+	STOP_TIMEOUT_MS = 5000, /* SIGTERM to SIGKILL for a worker that does not stop */
+	STOP_POLL_MS = 20,
+	ERR_LEN = 512,
+};
+
+static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+
+struct supervisor {
+	const struct supervisor_opts *o;
+	char ifname[IFNAMSIZ]; /* as the kernel named the TUN */
+	struct conf *conf;     /* NULL in bare mode */
+	struct ifconfig ic;
+	struct loop loop;
+	pid_t worker;	   /* 0 once reaped */
+	int worker_status; /* waitpid status, once reaped */
+	int lifeline_fd;   /* write end; the worker holds the read end */
+	int ready_fd;	   /* the launcher's pipe, -1 once used */
+	bool is_up;	   /* startup completed (PostUp ran): run the down hooks */
+	bool is_stopping;  /* SIGTERM/SIGINT, not the worker's own exit */
+};
+
+/* Signals stay blocked from the start, so none is lost before the loop reads them. */
+static int block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(handled_signals) / sizeof(handled_signals[0]); i++)
+		sigaddset(&set, handled_signals[i]);
+	return sigprocmask(SIG_BLOCK, &set, NULL) < 0 ? -errno : 0;
+}
+
+/* "%i" becomes the interface name everywhere, as wg-quick's ${hook//%i/$INTERFACE}. */
+static char *hook_expand(const char *cmd, const char *ifname)
+{
+	size_t n = 0, ilen = strlen(ifname);
+	const char *p;
+	char *out, *q;
+
+	for (p = cmd; (p = strstr(p, "%i")); p += 2)
+		n++;
+	out = malloc(strlen(cmd) + n * ilen + 1);
+	if (!out)
+		return NULL;
+	for (p = cmd, q = out; *p;) {
+		if (p[0] == '%' && p[1] == 'i') {
+			memcpy(q, ifname, ilen);
+			q += ilen;
+			p += 2;
+		} else {
+			*q++ = *p++;
+		}
+	}
+	*q = '\0';
+	return out;
+}
+
+/* /bin/sh -c cmd as root, like wg-quick; returns its wait status or -errno. */
+static int hook_exec(const char *cmd)
+{
+	sigset_t none;
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return status;
+}
+
+/* Runs one kind of hook in order; stops at the first failure. 0 or -1 (logged). */
+static int hooks_run(const struct supervisor *s, const char *kind, char **cmds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *cmd = hook_expand(cmds[i], s->ifname);
+		int status;
+
+		if (!cmd) {
+			log_error("%s: out of memory", kind);
+			return -1;
+		}
+		log_info("[#] %s", cmd);
+		status = hook_exec(cmd);
+		free(cmd);
+		if (status < 0) {
+			log_error("%s: cannot run /bin/sh: %s", kind, strerror(-status));
+			return -1;
+		}
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			log_error("%s hook %zu failed (%s %d)", kind, i + 1,
+				  WIFEXITED(status) ? "exit status" : "signal",
+				  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* In the child: become the worker. Never returns to the supervisor's code paths. */
+static int worker_child(struct supervisor *s, pid_t supervisor, int tun_fd, int uapi_fd,
+			int ready[2], int lifeline[2])
+{
+	struct worker_args a = {
+		.ifname = s->ifname,
+		.tun_fd = tun_fd,
+		.uapi_fd = uapi_fd,
+		.ready_fd = ready[1],
+		.lifeline_fd = lifeline[0],
+		.supervisor = supervisor,
+		.uid = s->o->uid,
+		.gid = s->o->gid,
+	};
+
+	close(ready[0]);
+	close(lifeline[1]);
+	close_fd(&s->ready_fd); /* the launcher must not wait on us */
+	if (s->conf)
+		conf_clear(s->conf); /* the worker gets its keys over UAPI, not from memory */
+	return worker_run(&a);
+}
+
+/*
+ * Forks the worker with tun_fd and uapi_fd (closed here in the supervisor either way).
+ * Returns 0 with *ready_rd the pipe to wait on, 1 in the child (s->worker_status holds
+ * its exit status), or -errno.
+ */
+static int worker_start(struct supervisor *s, int tun_fd, int uapi_fd, int *ready_rd)
+{
+	int ready[2] = { -1, -1 }, lifeline[2] = { -1, -1 }, ret = 0;
+	pid_t self = getpid(), pid;
+
+	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(lifeline, O_CLOEXEC) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (pid == 0) {
+		s->worker_status = worker_child(s, self, tun_fd, uapi_fd, ready, lifeline);
+		return 1;
+	}
+	s->worker = pid;
+	s->lifeline_fd = lifeline[1];
+	*ready_rd = ready[0];
+	close(ready[1]);
+	close(lifeline[0]);
+	close(tun_fd);
+	close(uapi_fd);
+	return 0;
+out:
+	close_fd(&ready[0]);
+	close_fd(&ready[1]);
+	close_fd(&lifeline[0]);
+	close_fd(&lifeline[1]);
+	close(tun_fd);
+	close(uapi_fd);
+	return ret;
+}
+
+/* Blocks until the worker reports it serves; false if it failed (it said why). */
+static bool worker_wait_ready(int fd)
+{
+	char byte = 0;
+	ssize_t n;
+
+	do
+		n = read(fd, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	return n == 1 && byte == WGD_READY_BYTE;
+}
+
+/* Non-blocking reap; true once the worker is gone (status in s->worker_status). */
+static bool worker_reap(struct supervisor *s)
+{
+	pid_t pid;
+
+	if (!s->worker)
+		return true;
+	pid = waitpid(s->worker, &s->worker_status, WNOHANG);
+	if (pid == s->worker || (pid < 0 && errno == ECHILD)) {
+		s->worker = 0;
+		return true;
+	}
+	return false;
+}
+
+/* Asks the worker to stop and waits for it; SIGKILL after STOP_TIMEOUT_MS. */
+static void worker_stop(struct supervisor *s)
+{
+	const struct timespec poll = { 0, STOP_POLL_MS * 1000000L };
+
+	close_fd(&s->lifeline_fd);
+	if (!s->worker)
+		return;
+	/* EPERM without CAP_KILL (a lean systemd unit): the lifeline suffices then */
+	kill(s->worker, SIGTERM);
+	for (int waited = 0; !worker_reap(s); waited += STOP_POLL_MS) {
+		if (waited >= STOP_TIMEOUT_MS) {
+			log_error("The worker (pid %ld) did not stop; killing it", (long)s->worker);
+			kill(s->worker, SIGKILL);
+			while (waitpid(s->worker, &s->worker_status, 0) < 0 && errno == EINTR)
+				;
+			s->worker = 0;
+			return;
+		}
+		nanosleep(&poll, NULL);
+	}
+}
+
+/* The launcher exits 0 on this byte; systemd starts ordering after us on READY=1. */
+static void report_ready(struct supervisor *s)
+{
+	char byte = WGD_READY_BYTE;
+	int ret;
+
+	if (s->ready_fd >= 0 && write(s->ready_fd, &byte, 1) != 1)
+		log_error("Could not notify the launcher: %s", strerror(errno));
+	close_fd(&s->ready_fd);
+	ret = notify_ready();
+	if (ret < 0)
+		log_error("Cannot notify systemd: %s", strerror(-ret));
+}
+
+/* -c: the config into the worker, the interface around it, PostUp. 0 or -1 (said why). */
+static int configure(struct supervisor *s)
+{
+	char err[ERR_LEN];
+	int ret;
+
+	ret = uapi_client_set(s->ifname, &s->conf->dev);
+	if (ret < 0) {
+		fprintf(stderr, "wgd: cannot configure %s through its UAPI socket: %s\n", s->ifname,
+			strerror(-ret));
+		return -1;
+	}
+	ret = ifconfig_init(&s->ic, s->ifname, err, sizeof(err));
+	if (ret == 0)
+		ret = ifconfig_up(&s->ic, s->conf, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "wgd: %s\n", err);
+		return -1;
+	}
+	if (s->conf->dns_len)
+		log_info("DNS= is not applied by wgd: use a PostUp hook (see wgd(8))");
+	if (hooks_run(s, "PostUp", s->conf->post_up, s->conf->post_up_len) < 0)
+		return -1;
+	s->is_up = true;
+	return 0;
+}
+
+static void reload(struct supervisor *s)
+{
+	int ret = notify_reloading();
+
+	if (ret < 0)
+		log_error("Cannot notify systemd: %s", strerror(-ret));
+	if (!s->conf)
+		log_info("Received SIGHUP, but there is no config file (-c) to reload");
+	else if (reload_apply(s->ifname, s->o->conf_path, s->conf, &s->ic) < 0)
+		log_error("Reload of %s failed (see above)", s->o->conf_path);
+	ret = notify_ready();
+	if (ret < 0)
+		log_error("Cannot notify systemd: %s", strerror(-ret));
+}
+
+static void on_signal(void *ctx, int signo)
+{
+	struct supervisor *s = ctx;
+
+	switch (signo) {
+	case SIGHUP:
+		reload(s);
+		break;
+	case SIGCHLD:
+		if (!worker_reap(s))
+			break;
+		if (WIFEXITED(s->worker_status))
+			log_info("The worker exited with status %d", WEXITSTATUS(s->worker_status));
+		else
+			log_error("The worker was killed by signal %d", WTERMSIG(s->worker_status));
+		loop_stop(&s->loop);
+		break;
+	default:
+		log_info("Received signal %d, shutting down", signo);
+		s->is_stopping = true;
+		loop_stop(&s->loop);
+		break;
+	}
+}
+
+/* Shutdown and cleanup for every path past the fork; returns the exit status. */
+static int teardown(struct supervisor *s, int status)
+{
+	int ret = notify_stopping();
+	bool hooks = s->conf && s->is_up; /* a failed start runs none, as in wg-quick */
+
+	if (ret < 0)
+		log_error("Cannot notify systemd: %s", strerror(-ret));
+	/* PreDown only while the link still exists: not when the worker left with it */
+	if (hooks && s->worker &&
+	    hooks_run(s, "PreDown", s->conf->pre_down, s->conf->pre_down_len) < 0)
+		status = 1;
+	ifconfig_down(&s->ic);
+	worker_stop(s);
+	if (hooks && hooks_run(s, "PostDown", s->conf->post_down, s->conf->post_down_len) < 0)
+		status = 1;
+	uapi_unlink(s->ifname);
+	ifconfig_clear(&s->ic);
+	return status;
+}
+
+/* Up to the running worker; 0, 1 in the worker child, or -1 after saying why. */
+static int start(struct supervisor *s)
+{
+	int tun_fd, uapi_fd, ready_rd = -1, ret;
+
+	ret = block_signals();
+	if (ret < 0) {
+		fprintf(stderr, "wgd: cannot block signals: %s\n", strerror(-ret));
+		return -1;
+	}
+	if (s->conf && hooks_run(s, "PreUp", s->conf->pre_up, s->conf->pre_up_len) < 0)
+		return -1;
+	tun_fd = tun_open(s->o->ifname, s->ifname);
+	if (tun_fd < 0) {
+		fprintf(stderr, "wgd: cannot create TUN interface `%s': %s\n", s->o->ifname,
+			strerror(-tun_fd));
+		return -1;
+	}
+	ret = uapi_listen(s->ifname, &uapi_fd);
+	if (ret < 0) {
+		fprintf(stderr, "wgd: cannot create UAPI socket for `%s': %s\n", s->ifname,
+			strerror(-ret));
+		close(tun_fd);
+		return -1;
+	}
+	ret = worker_start(s, tun_fd, uapi_fd, &ready_rd);
+	if (ret != 0) {
+		if (ret < 0) {
+			fprintf(stderr, "wgd: cannot start the worker: %s\n", strerror(-ret));
+			uapi_unlink(s->ifname);
+		}
+		return ret < 0 ? -1 : 1;
+	}
+	if (!worker_wait_ready(ready_rd))
+		return -1; /* the worker printed why */
+	return 0;
+}
+
+/* The supervisor's life after a successful start. Returns the exit status. */
+static int serve(struct supervisor *s)
+{
+	int ret;
+
+	ret = loop_init(&s->loop);
+	if (ret == 0)
+		ret = loop_add_signals(&s->loop, handled_signals,
+				       sizeof(handled_signals) / sizeof(handled_signals[0]),
+				       on_signal, s);
+	if (ret < 0) {
+		fprintf(stderr, "wgd: cannot watch signals: %s\n", strerror(-ret));
+		loop_clear(&s->loop);
+		return teardown(s, 1);
+	}
+	log_info("Supervisor up (pid %ld), worker pid %ld", (long)getpid(), (long)s->worker);
+	report_ready(s);
+	ret = loop_run(&s->loop, NULL, NULL);
+	if (ret < 0)
+		log_error("Event loop failed: %s", strerror(-ret));
+	loop_clear(&s->loop);
+	if (s->is_stopping || ret < 0)
+		return teardown(s, ret < 0 ? 1 : 0);
+	/* the worker left on its own: an orderly exit (link deleted) is ours too */
+	return teardown(s, WIFEXITED(s->worker_status) ? WEXITSTATUS(s->worker_status) : 1);
+}
+
+int supervisor_run(const struct supervisor_opts *o)
+{
+	struct supervisor s = {
+		.o = o,
+		.conf = o->conf,
+		.lifeline_fd = -1,
+		.ready_fd = o->ready_fd,
+	};
+	int ret, status;
+
+	snprintf(s.ifname, sizeof(s.ifname), "%s", o->ifname);
+	if (s.conf)
+		ifconfig_policy_prepare(s.conf);
+	ret = start(&s);
+	if (ret > 0)
+		return s.worker_status; /* in the worker, which is done */
+	if (ret < 0)
+		status = s.worker ? teardown(&s, 1) : 1;
+	else if (s.conf && configure(&s) < 0)
+		status = teardown(&s, 1);
+	else {
+		s.is_up = true;
+		status = serve(&s);
+	}
+	close_fd(&s.ready_fd);
+	if (s.conf)
+		conf_clear(s.conf);
+	return status;
+}
