@@ -104,8 +104,8 @@ int __must_check rtnl_route_mtu_towards(struct rtnl *nl, int family, const void 
  */
 int __must_check rtnl_default_route_mtu(struct rtnl *nl, int family, unsigned int *mtu);
 /*
- * The tunnel MTU wg-quick(8) picks when MTU is unset: the largest rtnl_route_mtu_towards()
- * over the endpoints (AF_INET/AF_INET6 sockaddrs; NULLs, other families and failed lookups
+ * The tunnel MTU when MTU is unset: the smallest rtnl_route_mtu_towards() over the
+ * endpoints, so that no endpoint's path needs fragments (wg-quick(8) takes the largest) (AF_INET/AF_INET6 sockaddrs; NULLs, other families and failed lookups
  * are skipped, as wg-quick's `|| true` does), else the IPv4 default route's, else (our
  * addition, for IPv6-only hosts) the IPv6 default route's, else RTNL_MTU_FALLBACK; minus
  * the 80 bytes of MESSAGE_OVERHEAD_UDP6. So 1420 on a 1500 path.

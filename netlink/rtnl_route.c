@@ -214,7 +214,7 @@ unsigned int rtnl_tunnel_mtu(struct rtnl *nl, const struct sockaddr *const *endp
 	unsigned int best = 0, mtu;
 
 	for (size_t i = 0; i < n; i++)
-		if (sockaddr_mtu(nl, endpoints[i], &mtu) && mtu > best)
+		if (sockaddr_mtu(nl, endpoints[i], &mtu) && mtu && (!best || mtu < best))
 			best = mtu;
 	if (!best && rtnl_default_route_mtu(nl, AF_INET, &mtu) == 0)
 		best = mtu;

@@ -196,28 +196,16 @@ int ifconfig_plan(struct ifconfig_state *want, const struct conf *c)
 
 unsigned int ifconfig_auto_mtu(struct ifconfig *ic, const struct conf *c)
 {
-	unsigned int mtu = 0, m;
+	const struct sockaddr **eps = calloc(c->dev.peers_len + 1, sizeof(*eps));
+	unsigned int mtu;
+	size_t n = 0;
 
-	for (size_t i = 0; i < c->dev.peers_len; i++) {
-		const union cfg_sockaddr *ep = &c->dev.peers[i].endpoint;
-		const void *addr = ep->sa.sa_family == AF_INET ? (const void *)&ep->in4.sin_addr
-							       : (const void *)&ep->in6.sin6_addr;
-
-		if (!(c->dev.peers[i].flags & CFG_PEER_HAS_ENDPOINT) ||
-		    (ep->sa.sa_family != AF_INET && ep->sa.sa_family != AF_INET6))
-			continue;
-		/* the smallest path MTU, so that no endpoint needs fragments */
-		if (rtnl_route_mtu_towards(ic->nl, ep->sa.sa_family, addr, &m) == 0 && m &&
-		    (!mtu || m < mtu))
-			mtu = m;
-	}
-	if (!mtu && rtnl_default_route_mtu(ic->nl, AF_INET, &m) == 0)
-		mtu = m;
-	if (!mtu && rtnl_default_route_mtu(ic->nl, AF_INET6, &m) == 0)
-		mtu = m;
-	if (mtu <= IFCONFIG_MTU_OVERHEAD)
-		mtu = RTNL_MTU_FALLBACK;
-	return mtu - IFCONFIG_MTU_OVERHEAD;
+	for (size_t i = 0; eps && i < c->dev.peers_len; i++)
+		if (c->dev.peers[i].flags & CFG_PEER_HAS_ENDPOINT)
+			eps[n++] = &c->dev.peers[i].endpoint.sa;
+	mtu = rtnl_tunnel_mtu(ic->nl, eps, n);
+	free(eps);
+	return mtu;
 }
 
 /* "what: strerror (kernel's extended ACK)" into err. */

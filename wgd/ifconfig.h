@@ -25,7 +25,6 @@ struct conf;
 
 enum ifconfig_values {
 	IFCONFIG_POLICY_TABLE = 51820, /* wg-quick's first choice of table and fwmark */
-	IFCONFIG_MTU_OVERHEAD = 80,    /* IPv6 + UDP + WireGuard data header + tag */
 	IFCONFIG_ERR_LEN = 256,
 };
 
@@ -80,7 +79,7 @@ void ifconfig_clear(struct ifconfig *ic);
 /*
  * Brings the interface up as c says: addresses, then the MTU (c's, else the smallest
  * route MTU towards the peers' endpoints, else the default route's, else 1500; minus
- * IFCONFIG_MTU_OVERHEAD), link up, routes, rules. Returns 0, or -errno with one line in
+ * MESSAGE_OVERHEAD_UDP6: see rtnl_tunnel_mtu), link up, routes, rules. Returns 0, or -errno with one line in
  * err; what was installed until then is recorded, for ifconfig_down.
  */
 int __must_check ifconfig_up(struct ifconfig *ic, const struct conf *c, char *err, size_t errlen);

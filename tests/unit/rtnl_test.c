@@ -673,7 +673,7 @@ Test(rtnl, tunnel_mtu)
 	eps[1] = (const struct sockaddr *)&e2;
 	cr_assert(eq(uint, rtnl_tunnel_mtu(nl, eps, 2), 1300 - 80));
 	eps[2] = (const struct sockaddr *)&e1;
-	cr_assert(eq(uint, rtnl_tunnel_mtu(nl, eps, 3), 1400 - 80), "the largest path wins");
+	cr_assert(eq(uint, rtnl_tunnel_mtu(nl, eps, 3), 1300 - 80), "the smallest path wins");
 	eps[0] = (const struct sockaddr *)&e3;
 	eps[1] = NULL;
 	eps[2] = NULL;
