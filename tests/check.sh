@@ -19,7 +19,8 @@ if [ -f tests/netns/run.sh ]; then
 	np=$(echo "$line" | sed -n 's/.* \([0-9]*\) passed.*/\1/p')
 	nf=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
 	ns=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
-	[ -n "$np" ] || { np=0; nf=1; status=1; }
+	[ -n "$np" ] || { np=0; nf=1; }
+	[ "${nf:-1}" -eq 0 ] || status=1
 fi
 echo "check: $((${up:-0} + ${np:-0})) passed, $((${uf:-1} + ${nf:-0})) failed, ${ns:-0} skipped"
 exit $status

@@ -1,0 +1,258 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# Helpers for tests/netns/netns.sh (bash, sourced).  Topology, daemon
+# lifecycle, keys and small assertions; no scenario logic lives here.
+#
+# Every address below comes from a documentation or benchmarking range
+# (RFC 5737, RFC 3849, RFC 2544) and only ever exists inside the namespaces
+# this suite creates, so no packet can leave the machine or hit a real host.
+# shellcheck disable=SC2034 # the constants are used by scenarios.sh
+
+SITE1_GW4=192.0.2.1
+SITE1_HOST4=192.0.2.100
+SITE1_ROAM4=192.0.2.99
+SITE2_GW4=198.51.100.1
+SITE2_HOST4=198.51.100.100
+SITE1_GW6=2001:db8:1::1
+SITE1_HOST6=2001:db8:1::100
+SITE1_ROAM6=2001:db8:1::99
+SITE2_GW6=2001:db8:2::1
+SITE2_HOST6=2001:db8:2::100
+INNER_A4=198.18.241.1
+INNER_B4=198.18.241.2
+INNER_NET4=198.18.241.0/24
+INNER_A6=2001:db8:241::1
+INNER_B6=2001:db8:241::2
+PORT_A=10001
+PORT_B=10002
+
+# Interface names double as UAPI socket names in the host-wide
+# /var/run/wireguard, so they carry the run id to coexist with other users.
+RUNID=${NETNS_RUNID:-$$}
+ns0=wgdt$RUNID-0
+ns1=wgdt$RUNID-1
+ns2=wgdt$RUNID-2
+ns3=wgdt$RUNID-3
+IF_A=wa$RUNID
+IF_B=wb$RUNID
+IF_C=wc$RUNID
+IF_Q=wq$RUNID
+SOCK_DIR=/var/run/wireguard
+NETNS_LOG_LEVEL=${NETNS_LOG_LEVEL:-verbose}
+
+n0() { ip netns exec "$ns0" "$@"; }
+n1() { ip netns exec "$ns1" "$@"; }
+n2() { ip netns exec "$ns2" "$@"; }
+n3() { ip netns exec "$ns3" "$@"; }
+ip0() { ip -n "$ns0" "$@"; }
+ip1() { ip -n "$ns1" "$@"; }
+ip2() { ip -n "$ns2" "$@"; }
+
+sock_path() { echo "$SOCK_DIR/$1.sock"; }
+
+# Record why the scenario failed (first reason wins) and leave with status 1.
+fail() {
+	[[ -s $S/reason ]] || echo "$*" >"$S/reason"
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# Record why the scenario cannot run here and leave with status 77.
+skip() {
+	echo "$*" >"$S/reason"
+	exit 77
+}
+
+# expect_eq WHAT GOT WANT...: GOT must equal one of WANT.
+expect_eq() {
+	local what=$1 got=$2 want
+	shift 2
+	for want in "$@"; do
+		[[ $got == "$want" ]] && return 0
+	done
+	fail "$what: got '$got', want '$*'"
+}
+
+# shows TEXT CMD...: CMD succeeds and prints TEXT.  (No `CMD | grep -q`:
+# under pipefail, grep quitting early can fail CMD with SIGPIPE.)
+shows() {
+	local text=$1 out
+	shift
+	out=$("$@") || return 1
+	[[ $out == *"$text"* ]]
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds; 1 on timeout.
+wait_for() {
+	local tries=$(($1 * 10))
+	shift
+	while ! "$@"; do
+		((tries-- > 0)) || return 1
+		sleep 0.1
+	done
+}
+
+udp_bound() { [[ -n $(ip netns exec "$1" ss -Hulna "sport = :$2") ]]; }
+tcp_listening() { [[ -n $(ip netns exec "$1" ss -Htln "sport = :$2") ]]; }
+
+# topo_up: three namespaces, ns0 routing between two sites over veth pairs
+# with v4 and v6 on every hop (the drawing is at the top of netns.sh).
+topo_up() {
+	local n
+	for n in "$ns0" "$ns1" "$ns2"; do
+		ip netns add "$n"
+		ip -n "$n" link set lo up
+	done
+	ip0 link add site1 type veth peer name up0 netns "$ns1"
+	ip0 link add site2 type veth peer name up0 netns "$ns2"
+	n0 sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	# Roaming swaps ns1's primary address; keep the rest when it goes.
+	n1 sysctl -qw net.ipv4.conf.up0.promote_secondaries=1
+	ip0 link set site1 up
+	ip0 link set site2 up
+	ip1 link set up0 up
+	ip2 link set up0 up
+	ip0 addr add "$SITE1_GW4/24" dev site1
+	ip0 addr add "$SITE2_GW4/24" dev site2
+	ip0 addr add "$SITE1_GW6/64" dev site1 nodad
+	ip0 addr add "$SITE2_GW6/64" dev site2 nodad
+	ip1 addr add "$SITE1_HOST4/24" dev up0
+	ip1 addr add "$SITE1_HOST6/64" dev up0 nodad
+	ip2 addr add "$SITE2_HOST4/24" dev up0
+	ip2 addr add "$SITE2_HOST6/64" dev up0 nodad
+	ip1 route add default via "$SITE1_GW4"
+	ip1 -6 route add default via "$SITE1_GW6"
+	ip2 route add default via "$SITE2_GW4"
+	ip2 -6 route add default via "$SITE2_GW6"
+	wait_for 5 n1 ping -q -c 1 -W 1 "$SITE2_HOST4" >/dev/null ||
+		fail "topology: no v4 route from ns1 to ns2"
+	wait_for 5 n1 ping -q -c 1 -W 1 "$SITE2_HOST6" >/dev/null ||
+		fail "topology: no v6 route from ns1 to ns2"
+}
+
+pid_gone() {
+	[[ ! -e /proc/$1 ]] || [[ $(cut -d ' ' -f 3 "/proc/$1/stat" 2>/dev/null) == Z ]]
+}
+
+all_gone() {
+	local p
+	for p; do
+		pid_gone "$p" || return 1
+	done
+}
+
+# topo_down: stop whatever runs in our namespaces (only processes this run
+# started live there), delete them, and drop sockets a killed daemon left.
+topo_down() {
+	local n pids=() ifn
+	for n in "$ns0" "$ns1" "$ns2" "$ns3"; do
+		[[ -e /var/run/netns/$n ]] || continue
+		mapfile -t -O "${#pids[@]}" pids < <(ip netns pids "$n")
+	done
+	if ((${#pids[@]})); then
+		kill -TERM "${pids[@]}" 2>/dev/null
+		wait_for 3 all_gone "${pids[@]}" || kill -KILL "${pids[@]}" 2>/dev/null
+		wait_for 2 all_gone "${pids[@]}"
+	fi
+	for n in "$ns0" "$ns1" "$ns2" "$ns3"; do
+		[[ ! -e /var/run/netns/$n ]] || ip netns del "$n" || echo "# could not delete namespace $n"
+	done
+	for ifn in "$IF_A" "$IF_B" "$IF_C" "$IF_Q"; do
+		rm -f "$(sock_path "$ifn")"
+		# A TUN can outlive its namespace if its owner survived; ours only.
+		ip link show dev "$ifn" >/dev/null 2>&1 && ip link del dev "$ifn"
+	done
+	return 0
+}
+
+# daemon_start NS IFNAME CMD: launch the way wg-quick does; the launcher
+# daemonises and returns once the TUN and the UAPI socket exist.
+daemon_start() {
+	local ns=$1 ifn=$2 cmd=$3
+	timeout -k 2 15 ip netns exec "$ns" env LOG_LEVEL="$NETNS_LOG_LEVEL" \
+		"$cmd" "$ifn" </dev/null >>"$S/daemon-$ifn.log" 2>&1 ||
+		fail "$cmd $ifn: launcher exited with $?"
+	[[ -S $(sock_path "$ifn") ]] || fail "$cmd $ifn: no UAPI socket after launch"
+	ip -n "$ns" link show dev "$ifn" >/dev/null 2>&1 ||
+		fail "$cmd $ifn: no link in $ns after launch"
+}
+
+# daemon_pid NS IFNAME: pid of the process listening on the UAPI socket.
+daemon_pid() {
+	local out
+	out=$(ip netns exec "$1" ss -Hxlpn src "$(sock_path "$2")") || true
+	if [[ $out =~ pid=([0-9]+) ]]; then
+		echo "${BASH_REMATCH[1]}"
+	fi
+}
+
+# ns_quiet NS: no process left in NS.  A daemon may be several processes
+# (a privilege-separated worker, say); all of them must go.
+ns_quiet() { [[ -z $(ip netns pids "$1") ]]; }
+
+sock_gone() { [[ ! -e $(sock_path "$1") ]]; }
+
+# key_new NAME: $S/NAME.key and $S/NAME.pub; pub NAME prints the public key.
+key_new() {
+	wg genkey >"$S/$1.key"
+	wg pubkey <"$S/$1.key" >"$S/$1.pub"
+}
+pub() { cat "$S/$1.pub"; }
+
+# ep HOST PORT: endpoint notation, brackets for v6.
+ep() {
+	if [[ $1 == *:* ]]; then echo "[$1]:$2"; else echo "$1:$2"; fi
+}
+
+# peer_field IFNAME FIELD PUB: the value(s) `wg show IFNAME FIELD` has for PUB.
+peer_field() {
+	wg show "$1" "$2" | awk -v p="$3" '$1 == p { $1 = ""; sub(/^ /, ""); print }'
+}
+
+# pair_up OUTER PSK [a-only]: fresh topology, daemon A in ns1 and B in ns2,
+# each the other's only peer, endpoints over the OUTER (4|6) family; with
+# a-only, B has no endpoint for A and must learn it.
+pair_up() {
+	local outer=$1 psk=$2 pskarg=() epb=()
+	topo_up
+	daemon_start "$ns1" "$IF_A" "$DA"
+	daemon_start "$ns2" "$IF_B" "$DB"
+	key_new a
+	key_new b
+	PUB_A=$(pub a)
+	PUB_B=$(pub b)
+	wg genpsk >"$S/psk"
+	[[ $psk == psk ]] && pskarg=(preshared-key "$S/psk")
+	[[ ${3:-} == a-only ]] || epb=(endpoint "$(site_ep 1 "$outer" "$PORT_A")")
+	wg set "$IF_A" private-key "$S/a.key" listen-port "$PORT_A" \
+		peer "$PUB_B" "${pskarg[@]}" allowed-ips "$INNER_B4/32,$INNER_B6/128" \
+		endpoint "$(site_ep 2 "$outer" "$PORT_B")"
+	wg set "$IF_B" private-key "$S/b.key" listen-port "$PORT_B" \
+		peer "$PUB_A" "${pskarg[@]}" allowed-ips "$INNER_A4/32,$INNER_A6/128" "${epb[@]}"
+	inner_up "$ns1" "$IF_A" "$INNER_A4" "$INNER_A6" "$PORT_A"
+	inner_up "$ns2" "$IF_B" "$INNER_B4" "$INNER_B6" "$PORT_B"
+}
+
+# site_ep SITE FAMILY PORT: the outer endpoint of the host at SITE (1|2).
+site_ep() {
+	local var=SITE$1_HOST$2
+	ep "${!var}" "$3"
+}
+
+# inner_up NS IFNAME ADDR4 ADDR6 PORT: address the tunnel, bring it up and
+# wait until the daemon has bound its UDP port (it binds when up).
+inner_up() {
+	ip -n "$1" addr add "$3/24" dev "$2"
+	ip -n "$1" addr add "$4/64" dev "$2" nodad
+	ip -n "$1" link set "$2" up
+	wait_for 5 udp_bound "$1" "$5" || fail "$2: UDP port $5 not bound after link up"
+}
+
+# flood NS DST: 10 flood pings that must all come back within 10 s.
+flood() {
+	ip netns exec "$1" timeout 15 ping -q -c 10 -f -w 10 -W 1 "$2" ||
+		fail "flood ping $2 from $1: lost packets"
+}
+
+# ping1 NS DST: one ping, two seconds to answer (a handshake included).
+ping1() { ip netns exec "$1" timeout 5 ping -q -c 1 -W 2 "$2"; }
