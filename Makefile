@@ -116,7 +116,7 @@ deps:
 	@sh tests/deps.sh
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory all tools
+	$(Q)$(MAKE) --no-print-directory all tools $(UNIT_BIN)
 	$(Q)sh tests/check.sh "$(BUILD)" $(UNIT_BIN)
 
 check-unit: $(UNIT_BIN)
