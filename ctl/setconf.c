@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * wgctl setconf | addconf | syncconf IF FILE. The file is read with the daemon's own
- * parser (wgd/conf.c), so a wgd.conf or wg-quick file works as is: the wg-quick-only keys
+ * parser (wgd/conf.c) in its wg(8) mode, so a wg file (maybe without [Interface] or
+ * PrivateKey), a wgd.conf or a wg-quick file works as is: the wg-quick-only keys
  * (Address, DNS, MTU, Table, the hooks, SaveConfig) and wgd's User are accepted and
  * ignored here, and PrivateKeyFile/PresharedKeyFile are read. "-" reads standard input.
  *  - setconf replaces everything (replace_peers; absent keys are sent as zero);
- *  - addconf adds the file's peers and sets only the device keys it names;
+ *  - addconf adds the file's peers and sets only the device keys it names, as the
+ *    parser flags them;
  *  - syncconf computes the difference against the running state (wgd/cfg_sync.c) so that
  *    peers that stay keep their sessions.
  */
@@ -81,12 +83,14 @@ static bool load_conf(struct conf *c, const char *path)
 	int ret;
 
 	if (strcmp(path, "-")) {
-		ret = conf_parse_file(c, path, err, sizeof(err), warn, sizeof(warn));
+		ret = conf_parse_file_mode(c, path, CONF_WG_SUBSET, err, sizeof(err), warn,
+					   sizeof(warn));
 	} else {
 		text = read_stdin(&len);
 		if (!text)
 			return false;
-		ret = conf_parse_string(c, "<stdin>", text, len, err, sizeof(err));
+		ret = conf_parse_string_mode(c, "<stdin>", text, len, CONF_WG_SUBSET, err,
+					     sizeof(err));
 		wipe(text, len);
 		free(text);
 	}
@@ -101,17 +105,17 @@ static bool load_conf(struct conf *c, const char *path)
 	return true;
 }
 
-/* addconf: only what the file names; a zero value is taken as "not named". */
-static void make_additive(struct cfg_device *cfg)
+/*
+ * The request of setconf or addconf from the parsed file. setconf: the file is the whole
+ * configuration (wireguard-tools config_read_init), so its peers replace the running
+ * ones and the device keys it leaves out go as zero: no private key, a random port, no
+ * mark. addconf: the parser's flags as they are, only the keys the file names.
+ */
+static void make_request(const char *mode, struct cfg_device *cfg)
 {
-	cfg->flags &= ~(unsigned int)(CFG_DEV_REPLACE_PEERS | CFG_DEV_HAS_PRIVATE_KEY |
-				      CFG_DEV_HAS_LISTEN_PORT | CFG_DEV_HAS_FWMARK);
-	if (!key_is_zero(cfg->private_key))
-		cfg->flags |= CFG_DEV_HAS_PRIVATE_KEY;
-	if (cfg->listen_port)
-		cfg->flags |= CFG_DEV_HAS_LISTEN_PORT;
-	if (cfg->fwmark)
-		cfg->flags |= CFG_DEV_HAS_FWMARK;
+	if (!strcmp(mode, "setconf"))
+		cfg->flags |= CFG_DEV_REPLACE_PEERS | CFG_DEV_HAS_PRIVATE_KEY |
+			      CFG_DEV_HAS_LISTEN_PORT | CFG_DEV_HAS_FWMARK;
 }
 
 /* syncconf: the request that moves the running state to cfg. */
@@ -124,7 +128,12 @@ static int sync_request(struct cfg_device *req, const char *ifname, struct cfg_d
 		ctl_uapi_err("retrieve the current configuration of", ifname, ret);
 		return ret;
 	}
-	if (!cfg->listen_port) /* no ListenPort: any port will do, keep the current one */
+	/*
+	 * Without ListenPort (no flag) cfg_sync_diff keeps the current port. "ListenPort = 0"
+	 * asks for any port too, and the current one is one: rebinding would only make the
+	 * peers lose us until our next handshake.
+	 */
+	if (!cfg->listen_port)
 		cfg->flags &= ~(unsigned int)CFG_DEV_HAS_LISTEN_PORT;
 	ret = cfg_sync_diff(req, &running.cfg, cfg);
 	if (ret < 0)
@@ -142,13 +151,12 @@ static int apply_conf(const char *mode, const char *ifname, const char *path)
 
 	if (!ctl_parse_ifname(ifname) || !load_conf(&c, path))
 		return 1;
-	if (!strcmp(mode, "addconf"))
-		make_additive(&c.dev);
 	if (!strcmp(mode, "syncconf")) {
 		if (sync_request(&req, ifname, &c.dev) < 0)
 			goto out;
 		err = uapi_client_set(ifname, &req);
 	} else {
+		make_request(mode, &c.dev);
 		err = uapi_client_set(ifname, &c.dev);
 	}
 	if (err < 0) {

@@ -106,7 +106,8 @@ static bool end_section(struct conf_parse *p)
 {
 	if (p->section == CONF_SECTION_PEER && !p->seen[CONF_SLOT_PUBLIC_KEY])
 		return conf_fail_at(p, p->section_line, "[Peer] without PublicKey");
-	if (p->section == CONF_SECTION_INTERFACE && !p->seen[CONF_SLOT_PRIVATE_KEY])
+	if (p->section == CONF_SECTION_INTERFACE && !p->seen[CONF_SLOT_PRIVATE_KEY] &&
+	    p->mode == CONF_FULL)
 		return conf_fail_at(p, p->section_line, "[Interface] without PrivateKey");
 	return true;
 }
@@ -339,7 +340,7 @@ static bool finish(struct conf_parse *p)
 {
 	if (!end_section(p))
 		return false;
-	if (!p->interface_line)
+	if (!p->interface_line && p->mode == CONF_FULL)
 		return conf_fail_at(p, 1, "missing [Interface] section");
 	return true;
 }
@@ -372,9 +373,7 @@ static int parse_text(struct conf *out, struct conf_parse *p)
 	};
 	int r;
 
-	memset(out, 0, sizeof(*out));
-	out->dev.flags = CFG_DEV_REPLACE_PEERS | CFG_DEV_HAS_PRIVATE_KEY | CFG_DEV_HAS_LISTEN_PORT |
-			 CFG_DEV_HAS_FWMARK;
+	memset(out, 0, sizeof(*out)); /* no flags: the key parsers set those of their keys */
 	p->conf = out;
 	if (p->len > CONF_MAX_FILE)
 		conf_fail_at(p, 1, "file too large");
@@ -400,25 +399,38 @@ static int parse_text(struct conf *out, struct conf_parse *p)
 	return p->ret;
 }
 
-int conf_parse_string_opts(struct conf *out, const char *name, const char *text, size_t len,
-			   bool resolve, char *err, size_t errlen)
+static int parse_string(struct conf *out, const char *name, const char *text, size_t len,
+			enum conf_mode mode, bool resolve, char *err, size_t errlen)
 {
 	struct conf_parse p = { .name = name,
 				.text = text,
 				.len = len,
 				.err = err,
 				.errlen = errlen,
-				.no_resolve = !resolve };
+				.no_resolve = !resolve,
+				.mode = mode };
 
 	if (err && errlen)
 		err[0] = '\0';
 	return parse_text(out, &p);
 }
 
+int conf_parse_string_opts(struct conf *out, const char *name, const char *text, size_t len,
+			   bool resolve, char *err, size_t errlen)
+{
+	return parse_string(out, name, text, len, CONF_FULL, resolve, err, errlen);
+}
+
+int conf_parse_string_mode(struct conf *out, const char *name, const char *text, size_t len,
+			   enum conf_mode mode, char *err, size_t errlen)
+{
+	return parse_string(out, name, text, len, mode, true, err, errlen);
+}
+
 int conf_parse_string(struct conf *out, const char *name, const char *text, size_t len, char *err,
 		      size_t errlen)
 {
-	return conf_parse_string_opts(out, name, text, len, true, err, errlen);
+	return parse_string(out, name, text, len, CONF_FULL, true, err, errlen);
 }
 
 /* Reads all of fd into a buffer the caller wipes and frees; grows without realloc(). */
@@ -459,12 +471,15 @@ static int read_all(int fd, size_t hint, char **out, size_t *out_len)
 	return 0;
 }
 
-int conf_parse_file(struct conf *out, const char *path, char *err, size_t errlen, char *warn,
-		    size_t warnlen)
+int conf_parse_file_mode(struct conf *out, const char *path, enum conf_mode mode, char *err,
+			 size_t errlen, char *warn, size_t warnlen)
 {
-	struct conf_parse p = {
-		.name = path, .err = err, .errlen = errlen, .warn = warn, .warnlen = warnlen
-	};
+	struct conf_parse p = { .name = path,
+				.err = err,
+				.errlen = errlen,
+				.warn = warn,
+				.warnlen = warnlen,
+				.mode = mode };
 	char *text = NULL;
 	struct stat st;
 	int fd, ret;
@@ -502,6 +517,12 @@ int conf_parse_file(struct conf *out, const char *path, char *err, size_t errlen
 	wipe(text, p.len);
 	free(text);
 	return ret;
+}
+
+int conf_parse_file(struct conf *out, const char *path, char *err, size_t errlen, char *warn,
+		    size_t warnlen)
+{
+	return conf_parse_file_mode(out, path, CONF_FULL, err, errlen, warn, warnlen);
 }
 
 void conf_clear(struct conf *c)

@@ -41,8 +41,12 @@ enum conf_table {
 
 struct conf {
 	/*
-	 * What `wg setconf` would send: flags REPLACE_PEERS, HAS_PRIVATE_KEY, HAS_LISTEN_PORT
-	 * and HAS_FWMARK; each peer has REPLACE_ALLOWEDIPS, and HAS_PRESHARED_KEY,
+	 * The wg(8) part, flagged as the file states it: CFG_DEV_HAS_PRIVATE_KEY,
+	 * _HAS_LISTEN_PORT and _HAS_FWMARK exactly when the file names PrivateKey (or
+	 * PrivateKeyFile), ListenPort and FwMark ("FwMark = off" and "ListenPort = 0" count);
+	 * never CFG_DEV_REPLACE_PEERS, which is the caller's choice (`wg setconf' adds it and
+	 * all three HAS flags, sending absent keys as zero; `wg addconf' sends these flags
+	 * as they are). Each peer has REPLACE_ALLOWEDIPS, and HAS_PRESHARED_KEY,
 	 * HAS_ENDPOINT, HAS_PERSISTENT_KEEPALIVE when the file sets them.
 	 */
 	struct cfg_device dev;
@@ -60,6 +64,18 @@ struct conf {
 	bool save_config;
 };
 
+/* What a parse requires of the file; every key is accepted in both modes. */
+enum conf_mode {
+	/* `wgd -c' and reloads: one [Interface] with a PrivateKey or PrivateKeyFile */
+	CONF_FULL,
+	/*
+	 * `wgctl setconf/addconf/syncconf', as wg(8) reads a file (wireguard-tools
+	 * config.c): [Interface] and all its keys are optional (a peers-only or empty file
+	 * is fine), and an all-zero PrivateKey is taken, as a request to remove the key.
+	 */
+	CONF_WG_SUBSET,
+};
+
 /*
  * Parse the file at path into *out (which need not be initialised). On success returns 0;
  * warnings (a key readable by group or others, an AllowedIPs host part) go to warn as
@@ -71,6 +87,9 @@ struct conf {
  */
 int __must_check conf_parse_file(struct conf *out, const char *path, char *err, size_t errlen,
 				 char *warn, size_t warnlen);
+/* The same in the given mode (conf_parse_file is CONF_FULL). */
+int __must_check conf_parse_file_mode(struct conf *out, const char *path, enum conf_mode mode,
+				      char *err, size_t errlen, char *warn, size_t warnlen);
 
 /*
  * The same for text[0..len) (need not be NUL-terminated), reported as coming from the
@@ -79,6 +98,9 @@ int __must_check conf_parse_file(struct conf *out, const char *path, char *err, 
  */
 int __must_check conf_parse_string(struct conf *out, const char *name, const char *text, size_t len,
 				   char *err, size_t errlen);
+/* The same in the given mode (conf_parse_string is CONF_FULL). */
+int __must_check conf_parse_string_mode(struct conf *out, const char *name, const char *text,
+					size_t len, enum conf_mode mode, char *err, size_t errlen);
 
 /* Wipes the keys and frees everything; leaves c zeroed and reusable. */
 void conf_clear(struct conf *c);

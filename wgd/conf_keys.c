@@ -169,13 +169,23 @@ static struct cfg_peer *cur_peer(struct conf_parse *p)
 	return &p->conf->dev.peers[p->conf->dev.peers_len - 1];
 }
 
+/*
+ * A daemon needs a key, but wg(8) sends a zero one as it is: the device then has none.
+ * So zeros are refused only where a key is required.
+ */
+static bool private_key_set(struct conf_parse *p)
+{
+	if (p->mode == CONF_FULL && key_is_zero(p->conf->dev.private_key))
+		return conf_fail(p, "PrivateKey is all zeros");
+	p->conf->dev.flags |= CFG_DEV_HAS_PRIVATE_KEY;
+	return true;
+}
+
 static bool parse_private_key(struct conf_parse *p, const char *v)
 {
-	uint8_t *key = p->conf->dev.private_key;
-
-	if (!key_from_base64(key, v))
+	if (!key_from_base64(p->conf->dev.private_key, v))
 		return conf_fail(p, "invalid PrivateKey (expected 44 characters of base64)");
-	return key_is_zero(key) ? conf_fail(p, "PrivateKey is all zeros") : true;
+	return private_key_set(p);
 }
 
 /*
@@ -238,9 +248,7 @@ static bool parse_private_key_file(struct conf_parse *p, const char *v)
 {
 	if (!read_key_file(p, v, "PrivateKeyFile", "private key", p->conf->dev.private_key))
 		return false;
-	if (key_is_zero(p->conf->dev.private_key))
-		return conf_fail(p, "PrivateKey is all zeros");
-	return true;
+	return private_key_set(p);
 }
 
 static bool parse_listen_port(struct conf_parse *p, const char *v)
@@ -250,18 +258,18 @@ static bool parse_listen_port(struct conf_parse *p, const char *v)
 	if (!parse_number(v, false, UINT16_MAX, &port))
 		return conf_fail(p, "invalid ListenPort `%s' (expected 0-65535)", v);
 	p->conf->dev.listen_port = (uint16_t)port;
+	p->conf->dev.flags |= CFG_DEV_HAS_LISTEN_PORT;
 	return true;
 }
 
 static bool parse_fwmark(struct conf_parse *p, const char *v)
 {
-	if (!strcasecmp(v, "off")) {
+	if (!strcasecmp(v, "off"))
 		p->conf->dev.fwmark = 0;
-		return true;
-	}
-	if (!parse_number(v, true, UINT32_MAX, &p->conf->dev.fwmark))
+	else if (!parse_number(v, true, UINT32_MAX, &p->conf->dev.fwmark))
 		return conf_fail(p, "invalid FwMark `%s' (expected off, 0-4294967295 or 0x hex)",
 				 v);
+	p->conf->dev.flags |= CFG_DEV_HAS_FWMARK;
 	return true;
 }
 

@@ -58,6 +58,7 @@ struct conf_parse {
 	size_t errlen, warnlen;
 	int ret;	 /* 0, or the -errno of the first error */
 	bool no_resolve; /* check Endpoint's syntax only (conf_edit: DNS must not matter) */
+	enum conf_mode mode;
 };
 
 struct conf_key {
@@ -78,8 +79,8 @@ void conf_warn_add(char *warn, size_t warnlen, const char *fmt, ...)
 
 void conf_trim(const char **s, const char **e);
 /*
- * conf_parse_string(), but with resolve false an Endpoint is only checked, not looked up:
- * its host is kept in peer_extra and the peer gets no endpoint address or flag.
+ * conf_parse_string() (CONF_FULL), but with resolve false an Endpoint is only checked, not
+ * looked up: its host is kept in peer_extra and the peer gets no endpoint address or flag.
  */
 int __must_check conf_parse_string_opts(struct conf *out, const char *name, const char *text,
 					size_t len, bool resolve, char *err, size_t errlen);

@@ -70,9 +70,9 @@ int reload_apply(const char *ifname, const char *path, struct conf *current, str
 	}
 	log_warnings(warn);
 	/*
-	 * conf.c marks ListenPort present even when the file has none (0, as `wg setconf`
-	 * sends it), which would rebind to a new random port on every reload (as `wg
-	 * syncconf` does). No ListenPort means "any port", and the current one is any port.
+	 * A file without ListenPort has no flag for it, so the diff keeps the current port.
+	 * "ListenPort = 0" asks for any port too, and the current one is one: rebinding on
+	 * every reload (as `wg syncconf` would) only makes the peers lose us for a while.
 	 */
 	if (!next.dev.listen_port)
 		next.dev.flags &= ~CFG_DEV_HAS_LISTEN_PORT;

@@ -170,6 +170,18 @@ static void check_good(const char *dir, const char *name)
 		  "%s as a string: %s", path, err);
 	cr_expect(eq(sz, c2.dev.peers_len, c.dev.peers_len), "%s as a string", path);
 	conf_clear(&c2);
+	/* a file good for wgd is read alike for wg's commands */
+	cr_assert(eq(int,
+		     conf_parse_file_mode(&c2, path, CONF_WG_SUBSET, err, sizeof(err), NULL, 0),
+		     0),
+		  "%s in the wg subset: %s", path, err);
+	want = write_wg(&c);
+	got = write_wg(&c2);
+	cr_expect_str_eq(got, want, "%s in the wg subset", path);
+	cr_expect(eq(uint, c2.dev.flags, c.dev.flags), "%s in the wg subset", path);
+	free(got);
+	free(want);
+	conf_clear(&c2);
 	conf_clear(&c);
 	cr_assert(is_cleared(&c));
 	free(text);
@@ -195,7 +207,20 @@ Test(conf, golden_wild_equals_wg_quick_strip)
 		check_good(GOLDEN "/wild", names[i]);
 }
 
-Test(conf, golden_bad)
+/* The files that fail only for lack of what wg(8) does not require (see below). */
+static const char *const wg_accepts[] = { "bad_empty", "bad_no_interface", "bad_no_private",
+					  "bad_private_key_zero" };
+
+static bool wg_accepted(const char *name)
+{
+	for (size_t i = 0; i < sizeof(wg_accepts) / sizeof(wg_accepts[0]); i++)
+		if (!strcmp(name, wg_accepts[i]))
+			return true;
+	return false;
+}
+
+/* Each bad file fails in mode with its NAME.err, except those wg(8) takes in its mode. */
+static void check_bad(enum conf_mode mode)
 {
 	char names[128][128], path[512], err[1024], *want, *nl;
 	size_t n = list_confs(GOLDEN, "bad_", names, 128);
@@ -203,22 +228,35 @@ Test(conf, golden_bad)
 
 	cr_assert(n >= 55, "only %zu bad files", n);
 	for (size_t i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/%s.err", GOLDEN, names[i]);
+		if (mode == CONF_WG_SUBSET && wg_accepted(names[i]))
+			continue;
+		snprintf(path, sizeof(path), "%s/%.127s.err", GOLDEN, names[i]);
 		want = slurp(path);
 		cr_assert(ne(ptr, want, NULL), "missing %s", path);
 		nl = strchr(want, '\n');
 		cr_assert(ne(ptr, nl, NULL), "%s: one line", path);
 		cr_assert(eq(chr, nl[1], 0), "%s: one line", path);
 		*nl = '\0';
-		snprintf(path, sizeof(path), "%s/%s.conf", GOLDEN, names[i]);
+		snprintf(path, sizeof(path), "%s/%.127s.conf", GOLDEN, names[i]);
 		memset(&c, 0xa5, sizeof(c));
-		cr_expect(eq(int, conf_parse_file(&c, path, err, sizeof(err), NULL, 0), -EINVAL),
+		cr_expect(eq(int, conf_parse_file_mode(&c, path, mode, err, sizeof(err), NULL, 0),
+			     -EINVAL),
 			  "%s", path);
 		cr_expect(zero(int, strncmp(err, GOLDEN "/", strlen(GOLDEN "/"))), "%s: %s", path, err);
 		cr_expect_str_eq(err + strlen(GOLDEN "/"), want, "%s:\n got %s\nwant %s", path, err, want);
 		cr_expect(is_cleared(&c), "%s: output not cleared", path);
 		free(want);
 	}
+}
+
+Test(conf, golden_bad)
+{
+	check_bad(CONF_FULL);
+}
+
+Test(conf, golden_bad_wg_subset)
+{
+	check_bad(CONF_WG_SUBSET);
 }
 
 /* Every file in the golden directories has its expectation, so none is silently skipped. */
@@ -364,7 +402,9 @@ Test(conf, pitfall_colon_separator_rejected)
 	conf_clear(&c);
 }
 
-Test(conf, flags_as_wg_setconf)
+/* The device flags say which keys the file names, as wg(8)'s parser sets them; a
+ * REPLACE_PEERS is left to the caller. */
+Test(conf, flags_as_wg_reads_the_file)
 {
 	char err[256];
 	struct conf c;
@@ -373,8 +413,7 @@ Test(conf, flags_as_wg_setconf)
 		     0),
 		  "%s", err);
 	cr_assert(eq(uint, c.dev.flags,
-		     CFG_DEV_REPLACE_PEERS | CFG_DEV_HAS_PRIVATE_KEY | CFG_DEV_HAS_LISTEN_PORT |
-			     CFG_DEV_HAS_FWMARK));
+		     CFG_DEV_HAS_PRIVATE_KEY | CFG_DEV_HAS_LISTEN_PORT | CFG_DEV_HAS_FWMARK));
 	cr_assert(eq(uint, c.dev.peers[0].flags,
 		     CFG_PEER_REPLACE_ALLOWEDIPS | CFG_PEER_HAS_PRESHARED_KEY | CFG_PEER_HAS_ENDPOINT |
 			     CFG_PEER_HAS_PERSISTENT_KEEPALIVE));
@@ -388,9 +427,88 @@ Test(conf, flags_as_wg_setconf)
 	conf_clear(&c);
 
 	cr_assert(eq(int, parse(&c, IFACE "[Peer]\nPublicKey = " PUB2 "\n", err, sizeof(err)), 0));
+	cr_assert(eq(uint, c.dev.flags, CFG_DEV_HAS_PRIVATE_KEY));
 	cr_assert(eq(uint, c.dev.peers[0].flags, CFG_PEER_REPLACE_ALLOWEDIPS));
 	cr_assert(eq(ptr, c.peer_extra[0].endpoint_host, NULL));
 	conf_clear(&c);
+
+	/* named as zero is named: wg sends "listen_port=0" and "fwmark=0" for these */
+	cr_assert(eq(int, parse(&c, IFACE "ListenPort = 0\nFwMark = off\n", err, sizeof(err)), 0));
+	cr_assert(eq(uint, c.dev.flags,
+		     CFG_DEV_HAS_PRIVATE_KEY | CFG_DEV_HAS_LISTEN_PORT | CFG_DEV_HAS_FWMARK));
+	cr_assert(eq(u16, c.dev.listen_port, 0));
+	cr_assert(eq(u32, c.dev.fwmark, 0));
+	conf_clear(&c);
+	cr_assert(eq(int, parse(&c, "[Interface]\nFwMark = 0\nPrivateKeyFile = " GOLDEN
+				    "/keys/priv5.key\n",
+				err, sizeof(err)),
+		     0),
+		  "%s", err);
+	cr_assert(eq(uint, c.dev.flags, CFG_DEV_HAS_PRIVATE_KEY | CFG_DEV_HAS_FWMARK));
+	conf_clear(&c);
+}
+
+static int parse_wg(struct conf *c, const char *text, char *err, size_t errlen)
+{
+	return conf_parse_string_mode(c, "t.conf", text, strlen(text), CONF_WG_SUBSET, err, errlen);
+}
+
+/*
+ * What wg(8) takes and wgd does not (wireguard-tools config.c: no section is required,
+ * and a key is any 44 characters of base64): each golden file refused for it alone.
+ */
+Test(conf, wg_subset_takes_what_wg_takes)
+{
+	static const uint8_t zero[KEY_LEN];
+	const char *want_err[] = { "missing [Interface] section", "missing [Interface] section",
+				   "[Interface] without PrivateKey", "PrivateKey is all zeros" };
+	const unsigned int want_flags[] = { 0, 0, CFG_DEV_HAS_LISTEN_PORT, CFG_DEV_HAS_PRIVATE_KEY };
+	const size_t want_peers[] = { 0, 1, 1, 0 };
+	char path[256], err[256];
+	struct conf c;
+
+	for (size_t i = 0; i < sizeof(wg_accepts) / sizeof(wg_accepts[0]); i++) {
+		snprintf(path, sizeof(path), GOLDEN "/%s.conf", wg_accepts[i]);
+		cr_assert(eq(int, conf_parse_file(&c, path, err, sizeof(err), NULL, 0), -EINVAL));
+		cr_assert(not(eq(ptr, strstr(err, want_err[i]), NULL)), "%s: %s", path, err);
+		cr_assert(eq(int,
+			     conf_parse_file_mode(&c, path, CONF_WG_SUBSET, err, sizeof(err), NULL,
+						  0),
+			     0),
+			  "%s: %s", path, err);
+		cr_expect(eq(uint, c.dev.flags, want_flags[i]), "%s", path);
+		cr_expect(eq(sz, c.dev.peers_len, want_peers[i]), "%s", path);
+		cr_expect(zero(int, memcmp(c.dev.private_key, zero, KEY_LEN)), "%s", path);
+		conf_clear(&c);
+	}
+	cr_assert(eq(int, conf_parse_file_mode(&c, GOLDEN "/bad_no_private.conf", CONF_WG_SUBSET,
+					       err, sizeof(err), NULL, 0),
+		     0));
+	cr_assert(eq(u16, c.dev.listen_port, 51820));
+	conf_clear(&c);
+}
+
+/* The string entry point in both modes; the rest of the format is as strict in both. */
+Test(conf, wg_subset_string)
+{
+	const char *peers = "[Peer]\nPublicKey = " PUB2 "\nAllowedIPs = 10.0.0.0/8\n";
+	char err[256];
+	struct conf c;
+
+	cr_assert(eq(int, parse(&c, peers, err, sizeof(err)), -EINVAL));
+	cr_assert_str_eq(err, "t.conf:1: missing [Interface] section");
+	cr_assert(eq(int, parse_wg(&c, peers, err, sizeof(err)), 0), "%s", err);
+	cr_assert(eq(uint, c.dev.flags, 0));
+	cr_assert(eq(sz, c.dev.peers_len, 1));
+	cr_assert(eq(sz, c.dev.peers[0].allowedips_len, 1));
+	conf_clear(&c);
+	cr_assert(eq(int, parse_wg(&c, "[Interface]\nListenPort = 1\nListenPort = 2\n", err,
+				   sizeof(err)),
+		     -EINVAL));
+	cr_assert_str_eq(err, "t.conf:3: ListenPort given twice (first at line 2)");
+	cr_assert(eq(int, parse_wg(&c, "ListenPort = 1\n", err, sizeof(err)), -EINVAL));
+	cr_assert_str_eq(err, "t.conf:1: key `ListenPort' outside a section");
+	cr_assert(is_cleared(&c));
 }
 
 Test(conf, endpoints_resolved_and_host_kept)

@@ -235,9 +235,17 @@ Test(ctl, set_request_matches_wg)
 	}
 }
 
+/*
+ * wg takes a file without [Interface] or PrivateKey; setconf then sends every device key
+ * (zeros for those left out), addconf only those named, zero or not.
+ */
 Test(ctl, setconf_and_addconf_requests_match_wg)
 {
-	static const char *const names[] = { "setconf", "addconf" };
+	static const char *const names[] = {
+		"setconf",	      "addconf",	    "setconf_no_private_key",
+		"addconf_no_private_key", "setconf_peers_only", "addconf_peers_only",
+		"setconf_empty",	      "addconf_named_zeros",
+	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		struct conf c = { 0 };
@@ -247,8 +255,7 @@ Test(ctl, setconf_and_addconf_requests_match_wg)
 
 		cr_assert(eq(int, argc, 3));
 		cr_assert(load_conf(&c, argv[2]), "%s", argv[2]);
-		if (!strcmp(argv[0], "addconf"))
-			make_additive(&c.dev);
+		make_request(argv[0], &c.dev);
 		expect_request(&c.dev, names[i]);
 		conf_clear(&c);
 		free(text);

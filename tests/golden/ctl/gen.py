@@ -3,7 +3,8 @@
 #
 # Regenerates the expected wgctl outputs in this directory from Debian's wg(8)
 # (wireguard-tools v1.0.20210914), the reference, not our code. Run as root from anywhere:
-#   /usr/bin/python3 tests/golden/ctl/gen.py
+#   /usr/bin/python3 tests/golden/ctl/gen.py [NAME...]
+# With NAMEs (show templates or set cases below), only those are regenerated.
 #
 # A fake UAPI daemon listens on /var/run/wireguard/wgctlgold.sock.
 #  - show: for each in/NAME.tmpl it answers get=1 with the template, "@NOW-N@" replaced by
@@ -49,6 +50,13 @@ SETS = {
     'set_peer_only': ['set', IFNAME, 'peer', PUB['k2']],
     'setconf': ['setconf', IFNAME, IN + '/setconf.conf'],
     'addconf': ['addconf', IFNAME, IN + '/setconf.conf'],
+    # files wg accepts without [Interface] or PrivateKey, and device keys named as zero
+    'setconf_no_private_key': ['setconf', IFNAME, IN + '/no-private-key.conf'],
+    'addconf_no_private_key': ['addconf', IFNAME, IN + '/no-private-key.conf'],
+    'setconf_peers_only': ['setconf', IFNAME, IN + '/peers-only.conf'],
+    'addconf_peers_only': ['addconf', IFNAME, IN + '/peers-only.conf'],
+    'setconf_empty': ['setconf', IFNAME, IN + '/empty.conf'],
+    'addconf_named_zeros': ['addconf', IFNAME, IN + '/named-zeros.conf'],
 }
 
 
@@ -135,13 +143,19 @@ def gen_set(d, name, args):
 
 
 def main():
+    only = set(sys.argv[1:])
+    shows = [f[:-5] for f in sorted(os.listdir(os.path.join(HERE, 'in'))) if f.endswith('.tmpl')]
+    unknown = only - set(shows) - set(SETS)
+    if unknown:
+        sys.exit('unknown case(s): %s' % ' '.join(sorted(unknown)))
     d = FakeDaemon()
     try:
-        for f in sorted(os.listdir(os.path.join(HERE, 'in'))):
-            if f.endswith('.tmpl'):
-                gen_show(d, f[:-5], open(os.path.join(HERE, 'in', f)).read())
+        for name in shows:
+            if not only or name in only:
+                gen_show(d, name, open(os.path.join(HERE, 'in', name + '.tmpl')).read())
         for name, args in SETS.items():
-            gen_set(d, name, args)
+            if not only or name in only:
+                gen_set(d, name, args)
     finally:
         d.close()
 
