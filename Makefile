@@ -65,6 +65,8 @@ DEPS := $(ALL_OBJ:.o=.d)
 .PHONY: all check check-unit check-netns check-bench-smoke demo bench fuzz fuzz-smoke lint \
 	format-check loc install uninstall clean deps tools
 .DEFAULT_GOAL := all
+# Keep test objects between runs (they are intermediates of the pattern rules).
+.SECONDARY:
 
 # Binaries appear as their sources do, so a partial tree still builds.
 BINS := $(if $(wildcard wgd/main.c),wgd/wgd) $(if $(CTL_SRC),ctl/wgctl)

@@ -173,5 +173,18 @@ if [ "${NETNS_CONTROL:-1}" = 1 ]; then
 		NETNS_SCRIPT=$script.sh run_set 600 "$script" run "$script" "$WGD"
 		echo "# time $script: $(($(date +%s) - start)) s"
 	done
+	# The README's main job must keep working: docs/examples/demo.sh end to end.
+	if [ -n "$(missing wgd)" ] || [ ! -x "$WGCTL" ]; then
+		echo "skip - demo: wgd or wgctl not built"
+		skipped=$((skipped + 1))
+	elif timeout -k 10 120 sh "$repo/docs/examples/demo.sh" >"$tmp/demo" 2>&1 &&
+		grep -q '^demo: OK' "$tmp/demo"; then
+		echo "ok - demo"
+		passed=$((passed + 1))
+	else
+		tail -n 20 "$tmp/demo"
+		echo "not ok - demo: docs/examples/demo.sh failed"
+		failed=$((failed + 1))
+	fi
 fi
 finish
