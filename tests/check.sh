@@ -22,5 +22,18 @@ if [ -f tests/netns/run.sh ]; then
 	[ -n "$np" ] || { np=0; nf=1; }
 	[ "${nf:-1}" -eq 0 ] || status=1
 fi
-echo "check: $((${up:-0} + ${np:-0})) passed, $((${uf:-1} + ${nf:-0})) failed, ${ns:-0} skipped"
+# A short run of the benchmark, so `make bench` cannot rot; no timing is judged here.
+bp=0 bf=0
+if [ -f bench/bench.sh ]; then
+	if BENCH_SMOKE=1 sh bench/bench.sh > "$log" 2>&1; then
+		echo "ok - bench smoke ($(grep -c . "$log") lines of results)"
+		bp=1
+	else
+		tail -n 30 "$log"
+		echo "not ok - bench smoke"
+		bf=1
+		status=1
+	fi
+fi
+echo "check: $((${up:-0} + ${np:-0} + bp)) passed, $((${uf:-1} + ${nf:-0} + bf)) failed, ${ns:-0} skipped"
 exit $status
