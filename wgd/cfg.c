@@ -86,3 +86,28 @@ void cfg_device_clear(struct cfg_device *cfg)
 	}
 	wipe(cfg, sizeof(*cfg));
 }
+
+static int compare_key_ptrs(const void *a, const void *b)
+{
+	return memcmp(*(const uint8_t *const *)a, *(const uint8_t *const *)b, NOISE_PUBLIC_KEY_LEN);
+}
+
+int cfg_device_has_duplicate_peers(const struct cfg_device *cfg)
+{
+	const uint8_t **keys;
+	int ret = 0;
+
+	if (cfg->peers_len < 2)
+		return 0;
+	keys = calloc(cfg->peers_len, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->peers_len; i++)
+		keys[i] = cfg->peers[i].public_key;
+	/* sorted, any duplicates are neighbours */
+	qsort(keys, cfg->peers_len, sizeof(*keys), compare_key_ptrs);
+	for (size_t i = 1; i < cfg->peers_len && !ret; i++)
+		ret = !memcmp(keys[i - 1], keys[i], NOISE_PUBLIC_KEY_LEN);
+	free(keys);
+	return ret;
+}

@@ -74,6 +74,8 @@ struct cfg_peer *cfg_device_add_peer(struct cfg_device *cfg);
 int cfg_peer_add_allowedip(struct cfg_peer *peer, const struct cfg_allowedip *aip);
 /* The peer with this public key, or NULL; borrowed. */
 struct cfg_peer *cfg_device_find_peer(struct cfg_device *cfg, const uint8_t *public_key);
+/* 1 if two peers share a public key, 0 if none do, -ENOMEM. O(n log n). */
+int cfg_device_has_duplicate_peers(const struct cfg_device *cfg);
 /* Wipes keys and frees every array; leaves cfg zeroed and reusable. */
 void cfg_device_clear(struct cfg_device *cfg);
 

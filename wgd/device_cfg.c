@@ -53,32 +53,6 @@ struct cfg_plan {
 	uint64_t next_peer_id; /* restored on abort */
 };
 
-static int compare_keys(const void *a, const void *b)
-{
-	return memcmp(*(const uint8_t *const *)a, *(const uint8_t *const *)b, NOISE_PUBLIC_KEY_LEN);
-}
-
-/* A public key twice in one message is ambiguous; the UAPI parser refuses it too. */
-static int check_duplicate_keys(const struct cfg_device *cfg)
-{
-	const uint8_t **keys;
-	int ret = 0;
-
-	if (cfg->peers_len < 2)
-		return 0;
-	keys = calloc(cfg->peers_len, sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	for (size_t i = 0; i < cfg->peers_len; i++)
-		keys[i] = cfg->peers[i].public_key;
-	qsort(keys, cfg->peers_len, sizeof(*keys), compare_keys);
-	for (size_t i = 1; i < cfg->peers_len && !ret; i++)
-		if (!memcmp(keys[i - 1], keys[i], NOISE_PUBLIC_KEY_LEN))
-			ret = -EINVAL;
-	free(keys);
-	return ret;
-}
-
 static int check_peer(const struct cfg_peer *cp)
 {
 	int family = cp->endpoint.sa.sa_family;
@@ -377,9 +351,10 @@ int device_apply_cfg(struct device *dev, const struct cfg_device *cfg, uint64_t 
 	size_t created = 0;
 	int ret;
 
-	ret = check_duplicate_keys(cfg);
-	if (ret < 0)
-		return ret;
+	/* a public key twice in one request is ambiguous; the UAPI parser refuses it too */
+	ret = cfg_device_has_duplicate_peers(cfg);
+	if (ret)
+		return ret < 0 ? ret : -EINVAL;
 	plan.targets = calloc(cfg->peers_len ? cfg->peers_len : 1, sizeof(*plan.targets));
 	plan.flags = calloc(cfg->peers_len ? cfg->peers_len : 1, sizeof(*plan.flags));
 	if (!plan.targets || !plan.flags) {

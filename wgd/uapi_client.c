@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "crypto/key.h"
+#include "wgd/uapi.h"
 #include "wgd/uapi_client.h"
 
 #define UAPI_CLIENT_DIR RUNSTATEDIR "/wireguard"
@@ -33,66 +33,6 @@ enum {
 };
 
 /* --- a wiping text buffer -------------------------------------------------------------- */
-
-struct tbuf {
-	char *data;
-	size_t len, cap;
-};
-
-static void tbuf_free(struct tbuf *b)
-{
-	if (b->data) {
-		wipe(b->data, b->cap);
-		free(b->data);
-	}
-	memset(b, 0, sizeof(*b));
-}
-
-/* Room for extra more bytes plus a NUL; moves by hand so no unwiped copy stays behind. */
-static int tbuf_reserve(struct tbuf *b, size_t extra)
-{
-	size_t cap = b->cap ? b->cap : 256;
-	char *p;
-
-	if (extra >= SIZE_MAX / 4 - b->len)
-		return -ENOMEM;
-	if (b->cap - b->len > extra)
-		return 0;
-	while (cap - b->len <= extra)
-		cap *= 2;
-	p = malloc(cap);
-	if (!p)
-		return -ENOMEM;
-	if (b->data) {
-		memcpy(p, b->data, b->len);
-		wipe(b->data, b->cap);
-		free(b->data);
-	}
-	b->data = p;
-	b->cap = cap;
-	b->data[b->len] = '\0';
-	return 0;
-}
-
-static int __attribute__((format(printf, 2, 3))) tbuf_printf(struct tbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (size_t room = 128;; room = (size_t)n + 1) {
-		if (tbuf_reserve(b, room) < 0)
-			return -ENOMEM;
-		va_start(ap, fmt);
-		n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return -EINVAL;
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return 0;
-		}
-	}
-}
 
 void uapi_client_text_free(char *text, size_t len)
 {
@@ -245,7 +185,7 @@ static int write_all(int fd, const char *p, size_t len)
 }
 
 /* The end of the first empty line at or after from, or 0. */
-static size_t reply_end(const struct tbuf *b, size_t from)
+static size_t reply_end(const struct uapi_buf *b, size_t from)
 {
 	for (size_t i = from; i < b->len; i++) {
 		if (b->data[i] == '\n' && (i == 0 || b->data[i - 1] == '\n'))
@@ -255,7 +195,7 @@ static size_t reply_end(const struct tbuf *b, size_t from)
 }
 
 /* Reads one reply, up to and including its empty line, into b. */
-static int read_reply(int fd, struct tbuf *b)
+static int read_reply(int fd, struct uapi_buf *b)
 {
 	size_t end = 0, from;
 	ssize_t n;
@@ -263,7 +203,7 @@ static int read_reply(int fd, struct tbuf *b)
 	while (!end) {
 		if (b->len >= UAPI_CLIENT_MAX_REPLY)
 			return -EMSGSIZE;
-		if (tbuf_reserve(b, READ_CHUNK) < 0)
+		if (uapi_buf_reserve(b, READ_CHUNK) < 0)
 			return -ENOMEM;
 		n = read(fd, b->data + b->len, READ_CHUNK);
 		if (n < 0 && errno == EINTR)
@@ -528,33 +468,6 @@ static int get_line(struct get_parser *p, char *line)
 	return ret > 0 ? 0 : ret; /* protocol_version and newer keys are ignored */
 }
 
-static int cmp_key_ptr(const void *a, const void *b)
-{
-	return memcmp(*(const uint8_t *const *)a, *(const uint8_t *const *)b, NOISE_PUBLIC_KEY_LEN);
-}
-
-/* A public key listed twice would make every per-peer answer ambiguous. */
-static int check_unique(const struct cfg_device *cfg)
-{
-	const uint8_t **keys;
-	int ret = 0;
-
-	if (cfg->peers_len < 2)
-		return 0;
-	keys = calloc(cfg->peers_len, sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	for (size_t i = 0; i < cfg->peers_len; i++)
-		keys[i] = cfg->peers[i].public_key;
-	qsort(keys, cfg->peers_len, sizeof(*keys), cmp_key_ptr);
-	for (size_t i = 1; i < cfg->peers_len && !ret; i++) {
-		if (!memcmp(keys[i - 1], keys[i], NOISE_PUBLIC_KEY_LEN))
-			ret = -EPROTO;
-	}
-	free(keys);
-	return ret;
-}
-
 /* A line too long to be any known key's value: only an unknown key may be that long. */
 static int skip_long_line(const char *line, size_t n)
 {
@@ -602,8 +515,12 @@ int uapi_client_get_parse(struct uapi_state *out, const char *text, size_t len)
 	ret = get_parse_lines(&p, text, len);
 	if (!ret)
 		ret = p.err;
-	if (!ret)
-		ret = check_unique(&out->cfg);
+	/* a key listed twice would make every per-peer answer ambiguous */
+	if (!ret) {
+		ret = cfg_device_has_duplicate_peers(&out->cfg);
+		if (ret > 0)
+			ret = -EPROTO;
+	}
 	if (ret < 0)
 		uapi_state_clear(out);
 	return ret;
@@ -612,7 +529,7 @@ int uapi_client_get_parse(struct uapi_state *out, const char *text, size_t len)
 int uapi_client_get_fd(int fd, struct uapi_state *out)
 {
 	static const char req[] = "get=1\n\n";
-	struct tbuf b = { 0 };
+	struct uapi_buf b = { 0 };
 	int ret;
 
 	ret = write_all(fd, req, sizeof(req) - 1);
@@ -620,7 +537,7 @@ int uapi_client_get_fd(int fd, struct uapi_state *out)
 		ret = read_reply(fd, &b);
 	if (!ret)
 		ret = uapi_client_get_parse(out, b.data, b.len);
-	tbuf_free(&b);
+	uapi_buf_free(&b);
 	return ret;
 }
 
@@ -644,18 +561,18 @@ void uapi_state_clear(struct uapi_state *s)
 
 /* --- set=1 ----------------------------------------------------------------------------- */
 
-static int put_key(struct tbuf *b, const char *name, const uint8_t key[static KEY_LEN])
+static int put_key(struct uapi_buf *b, const char *name, const uint8_t key[static KEY_LEN])
 {
 	char hex[KEY_HEX_LEN + 1];
 	int ret;
 
 	key_to_hex(hex, key);
-	ret = tbuf_printf(b, "%s=%s\n", name, hex);
+	ret = uapi_buf_printf(b, "%s=%s\n", name, hex);
 	wipe(hex, sizeof(hex));
 	return ret;
 }
 
-static int put_endpoint(struct tbuf *b, const union cfg_sockaddr *ep)
+static int put_endpoint(struct uapi_buf *b, const union cfg_sockaddr *ep)
 {
 	char host[NI_MAXHOST], serv[NI_MAXSERV];
 	socklen_t len;
@@ -670,11 +587,11 @@ static int put_endpoint(struct tbuf *b, const union cfg_sockaddr *ep)
 			NI_NUMERICHOST | NI_NUMERICSERV | NI_DGRAM))
 		return -EINVAL;
 	if (ep->sa.sa_family == AF_INET6)
-		return tbuf_printf(b, "endpoint=[%s]:%s\n", host, serv);
-	return tbuf_printf(b, "endpoint=%s:%s\n", host, serv);
+		return uapi_buf_printf(b, "endpoint=[%s]:%s\n", host, serv);
+	return uapi_buf_printf(b, "endpoint=%s:%s\n", host, serv);
 }
 
-static int put_allowedip(struct tbuf *b, const struct cfg_allowedip *aip)
+static int put_allowedip(struct uapi_buf *b, const struct cfg_allowedip *aip)
 {
 	char ip[INET6_ADDRSTRLEN];
 
@@ -682,57 +599,57 @@ static int put_allowedip(struct tbuf *b, const struct cfg_allowedip *aip)
 	    !inet_ntop(aip->family, &aip->ip6, ip, sizeof(ip)) ||
 	    aip->cidr > (aip->family == AF_INET ? 32 : 128))
 		return -EINVAL;
-	return tbuf_printf(b, "allowed_ip=%s%s/%u\n", aip->is_removal ? "-" : "", ip, aip->cidr);
+	return uapi_buf_printf(b, "allowed_ip=%s%s/%u\n", aip->is_removal ? "-" : "", ip, aip->cidr);
 }
 
-static int put_peer(struct tbuf *b, const struct cfg_peer *peer)
+static int put_peer(struct uapi_buf *b, const struct cfg_peer *peer)
 {
 	int ret = put_key(b, "public_key", peer->public_key);
 
 	if (!ret && (peer->flags & CFG_PEER_REMOVE_ME))
-		return tbuf_printf(b, "remove=true\n");
+		return uapi_buf_printf(b, "remove=true\n");
 	if (!ret && (peer->flags & CFG_PEER_UPDATE_ONLY))
-		ret = tbuf_printf(b, "update_only=true\n");
+		ret = uapi_buf_printf(b, "update_only=true\n");
 	if (!ret && (peer->flags & CFG_PEER_HAS_PRESHARED_KEY))
 		ret = put_key(b, "preshared_key", peer->preshared_key);
 	if (!ret && (peer->flags & CFG_PEER_HAS_ENDPOINT))
 		ret = put_endpoint(b, &peer->endpoint);
 	if (!ret && (peer->flags & CFG_PEER_HAS_PERSISTENT_KEEPALIVE))
-		ret = tbuf_printf(b, "persistent_keepalive_interval=%u\n",
+		ret = uapi_buf_printf(b, "persistent_keepalive_interval=%u\n",
 				  peer->persistent_keepalive_s);
 	if (!ret && (peer->flags & CFG_PEER_REPLACE_ALLOWEDIPS))
-		ret = tbuf_printf(b, "replace_allowed_ips=true\n");
+		ret = uapi_buf_printf(b, "replace_allowed_ips=true\n");
 	for (size_t i = 0; !ret && i < peer->allowedips_len; i++)
 		ret = put_allowedip(b, &peer->allowedips[i]);
 	return ret;
 }
 
-static int put_device(struct tbuf *b, const struct cfg_device *cfg)
+static int put_device(struct uapi_buf *b, const struct cfg_device *cfg)
 {
-	int ret = tbuf_printf(b, "set=1\n");
+	int ret = uapi_buf_printf(b, "set=1\n");
 
 	if (!ret && (cfg->flags & CFG_DEV_HAS_PRIVATE_KEY))
 		ret = put_key(b, "private_key", cfg->private_key);
 	if (!ret && (cfg->flags & CFG_DEV_HAS_LISTEN_PORT))
-		ret = tbuf_printf(b, "listen_port=%u\n", cfg->listen_port);
+		ret = uapi_buf_printf(b, "listen_port=%u\n", cfg->listen_port);
 	if (!ret && (cfg->flags & CFG_DEV_HAS_FWMARK))
-		ret = tbuf_printf(b, "fwmark=%" PRIu32 "\n", cfg->fwmark);
+		ret = uapi_buf_printf(b, "fwmark=%" PRIu32 "\n", cfg->fwmark);
 	if (!ret && (cfg->flags & CFG_DEV_REPLACE_PEERS))
-		ret = tbuf_printf(b, "replace_peers=true\n");
+		ret = uapi_buf_printf(b, "replace_peers=true\n");
 	return ret;
 }
 
 int uapi_client_set_format(char **out, size_t *len, const struct cfg_device *cfg)
 {
-	struct tbuf b = { 0 };
+	struct uapi_buf b = { 0 };
 	int ret = put_device(&b, cfg);
 
 	for (size_t i = 0; !ret && i < cfg->peers_len; i++)
 		ret = put_peer(&b, &cfg->peers[i]);
 	if (!ret)
-		ret = tbuf_printf(&b, "\n");
+		ret = uapi_buf_printf(&b, "\n");
 	if (ret < 0) {
-		tbuf_free(&b);
+		uapi_buf_free(&b);
 		return ret;
 	}
 	*out = b.data;
@@ -741,7 +658,7 @@ int uapi_client_set_format(char **out, size_t *len, const struct cfg_device *cfg
 }
 
 /* "errno=N\n\n" and nothing else; the value comes back negative whatever its sign. */
-static int parse_set_reply(const struct tbuf *b)
+static int parse_set_reply(const struct uapi_buf *b)
 {
 	char v[32];
 	uint64_t n;
@@ -763,7 +680,7 @@ static int parse_set_reply(const struct tbuf *b)
 
 int uapi_client_set_fd(int fd, const struct cfg_device *cfg)
 {
-	struct tbuf reply = { 0 };
+	struct uapi_buf reply = { 0 };
 	size_t len = 0;
 	char *msg = NULL;
 	int ret, wret;
@@ -779,7 +696,7 @@ int uapi_client_set_fd(int fd, const struct cfg_device *cfg)
 		ret = parse_set_reply(&reply);
 	else if (wret < 0)
 		ret = wret;
-	tbuf_free(&reply);
+	uapi_buf_free(&reply);
 	return ret;
 }
 
