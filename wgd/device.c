@@ -10,11 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <linux/if_tun.h>
 #include <unistd.h>
 
 #include "crypto/key.h"
 #include "crypto/random.h"
 #include "wgd/clock.h"
+#include "wgd/gso.h"
 #include "wgd/log.h"
 #include "wgd/peer.h"
 #include "wgd/tun.h"
@@ -30,14 +33,67 @@ static int io_udp_send(struct device *dev, struct endpoint *ep, const void *buf,
 	return udp_socket_send(&dev->sock, ep, buf, len);
 }
 
+bool device_udp_is_batched(const struct device *dev)
+{
+	return dev->io.udp_send == io_udp_send;
+}
+
+int device_udp_send_segments(struct device *dev, struct endpoint *ep, const uint8_t *buf,
+			     size_t len, size_t seg)
+{
+	int ret = 0;
+
+	if (dev->io.udp_send == io_udp_send)
+		return udp_socket_send_segments(&dev->sock, ep, buf, len, seg);
+	for (size_t off = 0; off < len && ret == 0; off += seg)
+		ret = dev->io.udp_send(dev, ep, buf + off, len - off < seg ? len - off : seg);
+	return ret;
+}
+
 static int io_tun_write(struct device *dev, const void *buf, size_t len)
 {
+	/*
+	 * The packet was authenticated by Poly1305, which is stronger than the TCP/UDP
+	 * checksum: tell the kernel not to verify it, as the kernel's WireGuard does.
+	 */
+	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_DATA_VALID };
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)(uintptr_t)buf, len } };
 	ssize_t n;
 
 	if (dev->tun_fd < 0)
 		return -EBADF;
-	n = tun_write(dev->tun_fd, buf, len);
+	if (dev->tun_vnet_len)
+		n = tun_write_frame(dev->tun_fd, iov, 2);
+	else
+		n = tun_write_frame(dev->tun_fd, iov + 1, 1);
 	return n < 0 ? (int)n : 0;
+}
+
+void device_tun_flush(struct device *dev)
+{
+	int iovcnt = gro_batch_finish(&dev->gro);
+	ssize_t n = 0;
+
+	/* a failed write drops the packets, as io_tun_write does */
+	if (iovcnt > 0 && dev->tun_fd >= 0)
+		n = tun_write_frame(dev->tun_fd, dev->gro.iov, iovcnt);
+	(void)n;
+	gro_batch_init(&dev->gro);
+}
+
+void device_tun_write(struct device *dev, uint8_t *pkt, size_t len)
+{
+	/* coalesce only towards our own TUN, and only if it takes TCP super-packets */
+	if (dev->io.tun_write != io_tun_write || !(dev->tun_offload & TUN_F_TSO4) ||
+	    !(dev->tun_offload & TUN_F_TSO6)) {
+		(void)dev->io.tun_write(dev, pkt, len);
+		return;
+	}
+	if (gro_batch_add(&dev->gro, pkt, len))
+		return;
+	device_tun_flush(dev);
+	if (!gro_batch_add(&dev->gro, pkt, len))
+		(void)io_tun_write(dev, pkt, len);
 }
 
 static uint64_t io_realtime_ns(struct device *dev)
@@ -156,6 +212,23 @@ static void device_read_mtu(struct device *dev)
 		dev->mtu = (unsigned int)mtu;
 }
 
+/*
+ * With a vnet header, let the kernel hand us unchecksummed TCP/UDP super-packets (one
+ * read per 64 KiB instead of one per MTU). Without it, or if TUNSETOFFLOAD is refused,
+ * packets simply arrive one by one, complete.
+ */
+static void device_tun_offload(struct device *dev)
+{
+	int hlen = dev->tun_fd >= 0 ? tun_vnet_hdr_len(dev->tun_fd) : 0;
+
+	dev->tun_vnet_len = hlen == GSO_VNET_HDR_LEN ? (unsigned int)hlen : 0;
+	dev->tun_offload = dev->tun_vnet_len ? tun_set_offload(dev->tun_fd) : 0;
+	if (dev->tun_offload < 0)
+		dev->tun_offload = 0;
+	log_verbose("TUN offloads 0x%x, vnet header %u bytes", (unsigned int)dev->tun_offload,
+		    dev->tun_vnet_len);
+}
+
 static int device_watch_tun(struct device *dev)
 {
 	if (!dev->loop || dev->tun_fd < 0)
@@ -178,6 +251,7 @@ int device_create(struct device **out, const char *ifname, int tun_fd, struct lo
 	snprintf(dev->ifname, sizeof(dev->ifname), "%s", ifname ? ifname : "");
 	dev->tun_fd = tun_fd;
 	dev->mtu = DEVICE_DEFAULT_MTU;
+	gro_batch_init(&dev->gro);
 	dev->last_under_load_ns = TIMER_OFF;
 	dev->io =
 		(struct device_io){ io_udp_send, io_tun_write, io_realtime_ns, io_jitter_ns, NULL };
@@ -187,7 +261,8 @@ int device_create(struct device **out, const char *ifname, int tun_fd, struct lo
 		goto err;
 	dev->tx_buf = malloc(PACKET_TX_BUF_LEN);
 	dev->rx_buf = malloc(PACKET_RX_BUF_LEN);
-	if (!dev->tx_buf || !dev->rx_buf) {
+	dev->gso_buf = malloc(PACKET_GSO_BUF_LEN);
+	if (!dev->tx_buf || !dev->rx_buf || !dev->gso_buf) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -201,6 +276,7 @@ int device_create(struct device **out, const char *ifname, int tun_fd, struct lo
 	if (ret < 0)
 		goto err;
 	device_read_mtu(dev);
+	device_tun_offload(dev);
 	dev->is_up = true;
 	*out = dev;
 	return 0;
@@ -232,8 +308,11 @@ void device_destroy(struct device *dev)
 		wipe(dev->tx_buf, PACKET_TX_BUF_LEN);
 	if (dev->rx_buf)
 		wipe(dev->rx_buf, PACKET_RX_BUF_LEN);
+	if (dev->gso_buf)
+		wipe(dev->gso_buf, PACKET_GSO_BUF_LEN);
 	free(dev->tx_buf);
 	free(dev->rx_buf);
+	free(dev->gso_buf);
 	wipe(dev, sizeof(*dev));
 	free(dev);
 }
@@ -289,36 +368,71 @@ void device_rearm(struct device *dev)
 	loop_arm_timer(dev->loop, next);
 }
 
+/* One frame read from the TUN: a plain packet, one to checksum, or a super-packet. */
+static void tun_frame(struct device *dev, const struct virtio_net_hdr *h, size_t len,
+		      uint64_t now_ns)
+{
+	static struct log_ratelimit rl;
+	uint8_t *pkt = dev->tx_buf + sizeof(struct message_data);
+	struct gso_packet gp;
+
+	if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		if (gso_packet_parse(h, pkt, len, &gp))
+			send_tun_gso(dev, &gp, now_ns);
+		else
+			log_verbose_rl(&rl, "Dropping a TUN super-packet of unknown shape");
+		return;
+	}
+	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !gso_complete_csum(h, pkt, len))
+		return;
+	send_tun_packet(dev, len, now_ns);
+}
+
 void device_tun_readable(struct device *dev, uint64_t now_ns)
 {
-	uint8_t *pkt = dev->tx_buf + sizeof(struct message_data);
+	/* the vnet header lands just before the packet, in the room of the data header */
+	unsigned int hlen = dev->tun_vnet_len;
+	uint8_t *frame = dev->tx_buf + sizeof(struct message_data) - hlen;
+	struct virtio_net_hdr h = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
 	ssize_t n;
 
 	for (unsigned int i = 0; i < DEVICE_BATCH; i++) {
-		n = tun_read(dev->tun_fd, pkt, PACKET_IP_MAX);
+		n = tun_read_frame(dev->tun_fd, frame, PACKET_IP_MAX + hlen);
 		if (n == -EBADFD) {
+			send_flush(dev);
 			link_gone(dev);
 			return;
 		}
 		if (n < 0)
 			break;
-		send_tun_packet(dev, (size_t)n, now_ns);
+		if ((size_t)n < hlen)
+			continue;
+		if (hlen)
+			memcpy(&h, frame, sizeof(h));
+		tun_frame(dev, &h, (size_t)n - hlen, now_ns);
 	}
+	send_flush(dev);
 	device_rearm(dev);
 }
 
 void device_udp_readable(struct device *dev, int fd, uint64_t now_ns)
 {
 	struct endpoint from;
+	size_t seg, len;
 	ssize_t n;
 
 	for (unsigned int i = 0; i < DEVICE_BATCH; i++) {
-		n = udp_socket_recv(fd, dev->rx_buf, PACKET_RX_BUF_LEN, &from);
+		n = udp_socket_recv_segments(fd, dev->rx_buf, PACKET_RX_BUF_LEN, &from, &seg);
 		if (n == -EMSGSIZE)
 			continue;
 		if (n < 0)
 			break;
-		receive_datagram(dev, dev->rx_buf, (size_t)n, &from, now_ns);
+		/* UDP GRO: several datagrams of seg bytes back to back, the last maybe shorter */
+		for (size_t off = 0; off < (size_t)n; off += seg) {
+			len = (size_t)n - off < seg ? (size_t)n - off : seg;
+			receive_datagram(dev, dev->rx_buf + off, len, &from, now_ns);
+		}
+		device_tun_flush(dev);
 	}
 	device_rearm(dev);
 }

@@ -24,6 +24,7 @@
 #include "crypto/noise.h"
 #include "wgd/allowedips.h"
 #include "wgd/cfg.h"
+#include "wgd/gro.h"
 #include "wgd/index.h"
 #include "wgd/loop.h"
 #include "wgd/packet.h"
@@ -82,8 +83,16 @@ struct device {
 	uint64_t last_under_load_ns; /* TIMER_OFF = not under load */
 
 	struct packet_pool pool;
-	uint8_t *tx_buf; /* PACKET_TX_BUF_LEN; TUN reads land at tx_buf + 16 */
-	uint8_t *rx_buf; /* PACKET_RX_BUF_LEN */
+	uint8_t *tx_buf;  /* PACKET_TX_BUF_LEN; TUN reads land at tx_buf + 16 */
+	uint8_t *rx_buf;  /* PACKET_RX_BUF_LEN */
+	uint8_t *gso_buf; /* PACKET_GSO_BUF_LEN: sealed segments of one TUN super-packet */
+	unsigned int tun_vnet_len; /* virtio_net_hdr bytes before each TUN packet, or 0 */
+	int tun_offload;	   /* TUN_F_* flags the kernel accepted */
+	struct gro_batch gro;	   /* decrypted TCP segments waiting for one TUN write */
+	/* sealed messages in gso_buf for tx_peer, sent in one call by send_flush */
+	struct peer *tx_peer;
+	size_t tx_off, tx_seg;
+	unsigned int tx_count;
 
 	struct device_io io;
 	struct loop *loop; /* borrowed; NULL when nothing is watched (tests) */
@@ -104,6 +113,28 @@ struct device {
  */
 int __must_check device_create(struct device **out, const char *ifname, int tun_fd,
 			       struct loop *loop);
+/*
+ * Sends len bytes to ep as datagrams of seg bytes each (the last may be shorter): one
+ * UDP GSO system call with the real socket, io.udp_send once per datagram when a test
+ * has replaced it. 0 or -errno.
+ */
+int device_udp_send_segments(struct device *dev, struct endpoint *ep, const uint8_t *buf,
+			     size_t len, size_t seg);
+
+/*
+ * True when datagrams go to the real socket, so send.c may hold sealed messages back
+ * until the end of a TUN read burst; false when a test captures every send at once.
+ */
+bool device_udp_is_batched(const struct device *dev);
+
+/*
+ * Delivers one decrypted IP packet (len bytes, pkt in dev->rx_buf) to the TUN: with
+ * offloads, TCP segments are held and coalesced until device_tun_flush, which the UDP
+ * read loop calls before it reuses rx_buf; otherwise io.tun_write at once.
+ */
+void device_tun_write(struct device *dev, uint8_t *pkt, size_t len);
+void device_tun_flush(struct device *dev);
+
 /* Removes every peer, wipes the identity, closes the socket and TUN fd, frees. */
 void device_destroy(struct device *dev);
 

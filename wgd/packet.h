@@ -20,12 +20,15 @@
 struct device;
 struct peer;
 struct endpoint;
+struct gso_packet;
 
 enum packet_sizes {
 	PACKET_IP_MAX = 65535, /* the largest IPv4/IPv6 packet a TUN read can return */
 	/* header + packet + padding to 16 + tag: the largest data message we build */
 	PACKET_TX_BUF_LEN = message_data_len(PACKET_IP_MAX + MESSAGE_PADDING_MULTIPLE),
 	PACKET_RX_BUF_LEN = 65536,	      /* one UDP datagram, plus one byte to see oversize */
+	/* one GSO batch of sealed segments, plus one more segment of the largest kind */
+	PACKET_GSO_BUF_LEN = 2 * PACKET_TX_BUF_LEN,
 	PACKET_POOL_MAX = MAX_QUEUED_PACKETS, /* staged packets across all peers */
 	PACKET_BUF_MIN_CAP = 2048,
 };
@@ -67,6 +70,18 @@ void packet_queue_purge(struct packet_queue *q, struct packet_pool *pool);
  * dev->tx_buf + sizeof(struct message_data); may be sealed in place.
  */
 void send_tun_packet(struct device *dev, size_t len, uint64_t now_ns);
+/*
+ * Sends every segment of a TUN super-packet (wgd/gso.h) to the peer that routes its
+ * destination: sealed straight into dev->gso_buf and handed to the socket in GSO
+ * batches when the session is ready, else staged one by one. gp->pkt may be in tx_buf.
+ */
+void send_tun_gso(struct device *dev, const struct gso_packet *gp, uint64_t now_ns);
+/*
+ * Sends the data messages send_tun_packet sealed into one pending GSO batch. The TUN
+ * read loop calls it when it stops reading; every other send calls it first, so
+ * messages leave in the order they were sealed.
+ */
+void send_flush(struct device *dev);
 /* Initiates a handshake unless one went out less than REKEY_TIMEOUT ago. */
 void send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t now_ns);
 /* Responder: creates the response, derives the session ("next" slot), sends. */

@@ -257,7 +257,6 @@ static size_t inner_packet_len(const uint8_t *pkt, size_t len, int *family, cons
 }
 
 /* Authenticated data: validate, apply crypto-key routing on the source, deliver. */
-/* Authenticated data: validate, apply crypto-key routing on the source, deliver. */
 static void deliver_data(struct peer *p, uint8_t *pkt, size_t plain_len, size_t msg_len,
 			 uint64_t now_ns)
 {
@@ -285,7 +284,7 @@ static void deliver_data(struct peer *p, uint8_t *pkt, size_t plain_len, size_t 
 		return;
 	}
 	/* Padding is trimmed to the IP total length. */
-	(void)dev->io.tun_write(dev, pkt, ip_len);
+	device_tun_write(dev, pkt, ip_len);
 	p->rx_bytes += msg_len;
 }
 

@@ -16,6 +16,7 @@
 #include "crypto/key.h"
 #include "crypto/noise.h"
 #include "wgd/device.h"
+#include "wgd/gso.h"
 #include "wgd/log.h"
 #include "wgd/packet.h"
 #include "wgd/peer.h"
@@ -27,10 +28,32 @@ static bool has_expired(uint64_t birth_ns, uint64_t age_ns, uint64_t now_ns)
 	return birth_ns == TIMER_OFF || birth_ns + age_ns <= now_ns;
 }
 
+/* Hands len bytes of sealed messages, each seg bytes but the last, to the socket. */
+static bool send_batch(struct peer *peer, const uint8_t *buf, size_t len, size_t seg)
+{
+	int ret = device_udp_send_segments(peer->device, &peer->endpoint, buf, len, seg);
+
+	if (ret == 0)
+		peer->tx_bytes += len;
+	return ret == 0;
+}
+
+void send_flush(struct device *dev)
+{
+	if (dev->tx_count)
+		(void)send_batch(dev->tx_peer, dev->gso_buf, dev->tx_off, dev->tx_seg);
+	dev->tx_count = 0;
+	dev->tx_off = 0;
+	dev->tx_peer = NULL;
+}
+
 int send_to_peer(struct peer *peer, const void *buf, size_t len)
 {
 	struct device *dev = peer->device;
-	int ret = dev->io.udp_send(dev, &peer->endpoint, buf, len);
+	int ret;
+
+	send_flush(dev);
+	ret = dev->io.udp_send(dev, &peer->endpoint, buf, len);
 
 	if (ret == 0)
 		peer->tx_bytes += len;
@@ -223,35 +246,141 @@ static void stage_packet(struct peer *peer, const uint8_t *pkt, size_t len)
 		packet_queue_push(&peer->staged, b);
 }
 
-void send_tun_packet(struct device *dev, size_t len, uint64_t now_ns)
+/* The peer that routes pkt's destination and has an endpoint, or NULL (logged). */
+static struct peer *route(struct device *dev, const uint8_t *pkt, size_t len)
 {
 	static struct log_ratelimit rl_route, rl_endpoint;
-	uint8_t *pkt = dev->tx_buf + sizeof(struct message_data);
 	const uint8_t *dst;
 	struct peer *peer;
-	uint64_t nonce;
 	int family = packet_dst(pkt, len, &dst);
 
 	if (!family)
-		return;
+		return NULL;
 	peer = allowedips_lookup(&dev->allowedips, family, dst);
 	if (!peer) {
 		log_verbose_rl(&rl_route, "No peer has allowed IPs for a packet's destination");
-		return;
+		return NULL;
 	}
 	if (!peer->endpoint.addr.sa.sa_family) {
 		log_verbose_rl(&rl_endpoint, "No endpoint configured or discovered for peer %llu",
 			       (unsigned long long)peer->id);
-		return;
+		return NULL;
 	}
-	/* Fast path: nothing queued ahead and a usable key, so seal in place. */
+	return peer;
+}
+
+/*
+ * Seals pkt onto the device's pending batch, flushing first when the batch belongs to
+ * another peer or cannot take a message of this length (GSO cuts every message of a
+ * batch to the first one's length; only the last may be shorter).
+ */
+static void seal_pending(struct peer *peer, const uint8_t *pkt, size_t len, uint64_t nonce)
+{
+	struct device *dev = peer->device;
+	const struct noise_keypair *kp = &peer->keypairs.current;
+	size_t padded = data_padded_len(len, dev->mtu), msg_len = message_data_len(padded);
+
+	if (dev->tx_count &&
+	    (dev->tx_peer != peer || msg_len > dev->tx_seg || dev->tx_off % dev->tx_seg ||
+	     dev->tx_count == UDP_SOCKET_GSO_MAX_SEGMENTS ||
+	     dev->tx_off + msg_len > UDP_SOCKET_GSO_MAX_BYTES))
+		send_flush(dev);
+	memcpy(dev->gso_buf + dev->tx_off + sizeof(struct message_data), pkt, len);
+	(void)data_seal(dev->gso_buf + dev->tx_off, len, padded, kp->sending.key,
+			kp->remote_index, nonce);
+	if (!dev->tx_count) {
+		dev->tx_peer = peer;
+		dev->tx_seg = msg_len;
+	}
+	dev->tx_off += msg_len;
+	dev->tx_count++;
+}
+
+void send_tun_packet(struct device *dev, size_t len, uint64_t now_ns)
+{
+	uint8_t *pkt = dev->tx_buf + sizeof(struct message_data);
+	struct peer *peer = route(dev, pkt, len);
+	uint64_t nonce;
+
+	if (!peer)
+		return;
+	/* Fast path: nothing queued ahead and a usable key, so seal into the batch. */
 	if (!peer->staged.len && data_keypair_next_nonce(&peer->keypairs.current, now_ns, &nonce)) {
 		timers_event_any_authenticated_packet_traversal(peer, now_ns);
 		timers_event_any_authenticated_packet_sent(peer, now_ns);
-		data_batch_done(peer, seal_and_send(peer, &peer->keypairs.current, len, nonce),
-				now_ns);
+		seal_pending(peer, pkt, len, nonce);
+		if (!device_udp_is_batched(dev))
+			send_flush(dev);
+		data_batch_done(peer, len > 0, now_ns);
 		return;
 	}
+	send_flush(dev);
 	stage_packet(peer, pkt, len);
+	send_staged_packets(peer, now_ns);
+}
+
+/*
+ * Seals segments of gp straight into dev->gso_buf, on consecutive counters, and sends
+ * them in batches the kernel cuts up again (UDP GSO): every message of a batch but the
+ * last has the same length. Returns how many segments left; stops early when the
+ * keypair cannot send.
+ */
+static unsigned int seal_segments(struct peer *peer, const struct gso_packet *gp,
+				  uint64_t now_ns)
+{
+	struct device *dev = peer->device;
+	struct noise_keypair *kp = &peer->keypairs.current;
+	size_t off = 0, seg = 0, plain, padded, msg_len;
+	unsigned int i, n = 0;
+	uint64_t nonce;
+
+	for (i = 0; i < gp->segments; i++) {
+		plain = gso_segment_len(gp, i);
+		padded = data_padded_len(plain, dev->mtu);
+		msg_len = message_data_len(padded);
+		if (n && (msg_len > seg || off % seg || n == UDP_SOCKET_GSO_MAX_SEGMENTS ||
+			  off + msg_len > UDP_SOCKET_GSO_MAX_BYTES)) {
+			(void)send_batch(peer, dev->gso_buf, off, seg);
+			off = 0;
+			n = 0;
+		}
+		if (!data_keypair_next_nonce(kp, now_ns, &nonce))
+			break;
+		if (!i) {
+			timers_event_any_authenticated_packet_traversal(peer, now_ns);
+			timers_event_any_authenticated_packet_sent(peer, now_ns);
+		}
+		(void)gso_segment(gp, i, dev->gso_buf + off + sizeof(struct message_data));
+		(void)data_seal(dev->gso_buf + off, plain, padded, kp->sending.key,
+				kp->remote_index, nonce);
+		if (!n)
+			seg = msg_len;
+		off += msg_len;
+		n++;
+	}
+	if (n)
+		(void)send_batch(peer, dev->gso_buf, off, seg);
+	return i;
+}
+
+void send_tun_gso(struct device *dev, const struct gso_packet *gp, uint64_t now_ns)
+{
+	uint8_t *scratch = dev->gso_buf + sizeof(struct message_data);
+	struct peer *peer = route(dev, gp->pkt, gp->len);
+	unsigned int i = 0;
+
+	send_flush(dev); /* gso_buf is needed here */
+	if (!peer)
+		return;
+	if (!peer->staged.len) {
+		i = seal_segments(peer, gp, now_ns);
+		if (i)
+			data_batch_done(peer, true, now_ns);
+		if (i == gp->segments)
+			return;
+	}
+	/* No session (or a queue ahead): stage the rest in order, then flush as usual. */
+	for (; i < gp->segments; i++)
+		stage_packet(peer, scratch, gso_segment(gp, i, scratch));
 	send_staged_packets(peer, now_ns);
 }

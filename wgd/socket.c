@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,9 @@
 
 #include "wgd/socket.h"
 
-/* Room for either pktinfo cmsg, aligned for struct cmsghdr. */
+/* Room for either pktinfo cmsg and a GSO/GRO segment size, aligned for struct cmsghdr. */
 union pktinfo_cmsg {
-	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int))];
 	struct cmsghdr align;
 };
 
@@ -24,6 +25,7 @@ void udp_socket_init(struct udp_socket *s)
 	s->fd6 = -1;
 	s->port = 0;
 	s->fwmark = 0;
+	s->has_gso = false;
 }
 
 static int set_int(int fd, int level, int name, int value)
@@ -54,8 +56,11 @@ static int set_options(int fd, int family, uint32_t fwmark)
 	}
 	if (!ret && fwmark)
 		ret = set_int(fd, SOL_SOCKET, SO_MARK, (int)fwmark);
-	if (!ret)
+	if (!ret) {
 		set_buffers(fd);
+		/* best effort: without it every datagram is simply read on its own */
+		(void)set_int(fd, SOL_UDP, UDP_GRO, 1);
+	}
 	return ret;
 }
 
@@ -105,6 +110,15 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* UDP_SEGMENT (Linux 4.18) is known to this kernel. */
+static bool has_gso(int fd)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &v, &len) == 0;
+}
+
 /* One attempt: v4 first, then v6 on the port v4 got. */
 static int open_pair(struct udp_socket *s, uint16_t port, uint32_t fwmark)
 {
@@ -131,6 +145,7 @@ static int open_pair(struct udp_socket *s, uint16_t port, uint32_t fwmark)
 	s->fd6 = fd6 >= 0 ? fd6 : -1;
 	s->port = (uint16_t)got;
 	s->fwmark = fwmark;
+	s->has_gso = has_gso(fd4 >= 0 ? fd4 : fd6);
 	return 0;
 
 err:
@@ -207,13 +222,10 @@ static void clear_source(struct endpoint *ep)
 	ep->src_ifindex = 0;
 }
 
-static void fill_pktinfo(struct msghdr *msg, union pktinfo_cmsg *c, const struct endpoint *ep,
-			 int family)
+static void fill_pktinfo(struct msghdr *msg, const struct endpoint *ep, int family)
 {
-	struct cmsghdr *cm = (struct cmsghdr *)c->buf;
+	struct cmsghdr *cm = (struct cmsghdr *)((char *)msg->msg_control + msg->msg_controllen);
 
-	memset(c, 0, sizeof(*c));
-	msg->msg_control = c->buf;
 	if (family == AF_INET) {
 		struct in_pktinfo pi = { .ipi_spec_dst = ep->src4 };
 
@@ -222,7 +234,7 @@ static void fill_pktinfo(struct msghdr *msg, union pktinfo_cmsg *c, const struct
 		cm->cmsg_type = IP_PKTINFO;
 		cm->cmsg_len = CMSG_LEN(sizeof(pi));
 		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		msg->msg_controllen = CMSG_SPACE(sizeof(pi));
+		msg->msg_controllen += CMSG_SPACE(sizeof(pi));
 	} else {
 		struct in6_pktinfo pi = { .ipi6_addr = ep->src6 };
 
@@ -233,12 +245,24 @@ static void fill_pktinfo(struct msghdr *msg, union pktinfo_cmsg *c, const struct
 		cm->cmsg_type = IPV6_PKTINFO;
 		cm->cmsg_len = CMSG_LEN(sizeof(pi));
 		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		msg->msg_controllen = CMSG_SPACE(sizeof(pi));
+		msg->msg_controllen += CMSG_SPACE(sizeof(pi));
 	}
 }
 
+/* The kernel cuts the payload into seg-byte datagrams (UDP GSO, Linux 4.18). */
+static void fill_segment(struct msghdr *msg, uint16_t seg)
+{
+	struct cmsghdr *cm = (struct cmsghdr *)((char *)msg->msg_control + msg->msg_controllen);
+
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	msg->msg_controllen += CMSG_SPACE(sizeof(seg));
+}
+
 static int send_once(int fd, const union endpoint_addr *dst, const struct endpoint *ep,
-		     bool with_source, const void *buf, size_t len)
+		     bool with_source, const void *buf, size_t len, size_t seg)
 {
 	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
 	struct msghdr msg = {
@@ -250,15 +274,22 @@ static int send_once(int fd, const union endpoint_addr *dst, const struct endpoi
 	union pktinfo_cmsg c;
 	ssize_t n;
 
+	memset(&c, 0, sizeof(c));
+	msg.msg_control = c.buf;
 	if (with_source)
-		fill_pktinfo(&msg, &c, ep, dst->sa.sa_family);
+		fill_pktinfo(&msg, ep, dst->sa.sa_family);
+	if (seg && seg < len)
+		fill_segment(&msg, (uint16_t)seg);
+	if (!msg.msg_controllen)
+		msg.msg_control = NULL;
 	do
 		n = sendmsg(fd, &msg, 0);
 	while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : 0;
 }
 
-int udp_socket_send(struct udp_socket *s, struct endpoint *ep, const void *buf, size_t len)
+static int send_segments(struct udp_socket *s, struct endpoint *ep, const void *buf,
+			 size_t len, size_t seg)
 {
 	union endpoint_addr dst;
 	bool with_source;
@@ -274,19 +305,57 @@ int udp_socket_send(struct udp_socket *s, struct endpoint *ep, const void *buf, 
 	if (fd < 0)
 		return -EAFNOSUPPORT;
 	with_source = has_source(ep, dst.sa.sa_family);
-	ret = send_once(fd, &dst, ep, with_source, buf, len);
+	ret = send_once(fd, &dst, ep, with_source, buf, len, seg);
 	if (with_source && (ret == -EINVAL || ret == -ENETUNREACH || ret == -EADDRNOTAVAIL)) {
 		/* our address went away or no longer routes: forget it, as the kernel does */
 		clear_source(ep);
-		ret = send_once(fd, &dst, ep, false, buf, len);
+		ret = send_once(fd, &dst, ep, false, buf, len, seg);
 	}
 	return ret;
 }
 
-static void read_pktinfo(struct msghdr *msg, struct endpoint *from)
+int udp_socket_send(struct udp_socket *s, struct endpoint *ep, const void *buf, size_t len)
+{
+	return send_segments(s, ep, buf, len, 0);
+}
+
+int udp_socket_send_segments(struct udp_socket *s, struct endpoint *ep, const void *buf,
+			     size_t len, size_t seg)
+{
+	const uint8_t *p = buf;
+	int ret = -EINVAL;
+
+	if (!seg)
+		return -EINVAL;
+	if (s->has_gso && seg < len && len <= UDP_SOCKET_GSO_MAX_BYTES &&
+	    (len + seg - 1) / seg <= UDP_SOCKET_GSO_MAX_SEGMENTS) {
+		ret = send_segments(s, ep, buf, len, seg);
+		/* EIO: the route's device cannot checksum for GSO; never try it again */
+		if (ret == -EIO)
+			s->has_gso = false;
+		if (ret == 0 || ret == -EAGAIN || ret == -ENOBUFS || ret == -EDESTADDRREQ ||
+		    ret == -EAFNOSUPPORT)
+			return ret;
+	}
+	for (size_t off = 0; off < len; off += seg) {
+		ret = send_segments(s, ep, p + off, len - off < seg ? len - off : seg, 0);
+		if (ret < 0)
+			break;
+	}
+	return ret;
+}
+
+static void read_pktinfo(struct msghdr *msg, struct endpoint *from, size_t *seg)
 {
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
-		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO &&
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int gso;
+
+			memcpy(&gso, CMSG_DATA(cm), sizeof(gso));
+			if (gso > 0 && (size_t)gso < *seg)
+				*seg = (size_t)gso;
+		} else if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO &&
 		    cm->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
 			struct in_pktinfo pi;
 
@@ -306,6 +375,20 @@ static void read_pktinfo(struct msghdr *msg, struct endpoint *from)
 }
 
 ssize_t udp_socket_recv(int fd, void *buf, size_t len, struct endpoint *from)
+{
+	size_t seg;
+	ssize_t n = udp_socket_recv_segments(fd, buf, len, from, &seg);
+
+	/* several coalesced datagrams are more than this caller can take */
+	if (n > 0 && seg < (size_t)n) {
+		memset(from, 0, sizeof(*from));
+		return -EMSGSIZE;
+	}
+	return n;
+}
+
+ssize_t udp_socket_recv_segments(int fd, void *buf, size_t len, struct endpoint *from,
+				 size_t *seg)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	union pktinfo_cmsg c;
@@ -329,7 +412,8 @@ ssize_t udp_socket_recv(int fd, void *buf, size_t len, struct endpoint *from)
 		memset(from, 0, sizeof(*from));
 		return -EMSGSIZE;
 	}
-	read_pktinfo(&msg, from);
+	*seg = (size_t)n;
+	read_pktinfo(&msg, from, seg);
 	return n;
 }
 

@@ -49,6 +49,7 @@ struct udp_socket {
 	int fd4, fd6;  /* -1 when closed or when the family is unavailable */
 	uint16_t port; /* host order */
 	uint32_t fwmark;
+	bool has_gso; /* the kernel takes UDP_SEGMENT; cleared when a GSO send fails with EIO */
 };
 
 enum endpoint_values {
@@ -57,6 +58,8 @@ enum endpoint_values {
 	ENDPOINT_COOKIE_BYTES_MAX = sizeof(struct in6_addr) + sizeof(in_port_t),
 	UDP_SOCKET_BUFFER_SIZE = 7 << 20, /* wireguard-go's socketBufferSize */
 	UDP_SOCKET_PORT_RETRIES = 100,	  /* random port free on v4 but taken on v6 */
+	UDP_SOCKET_GSO_MAX_SEGMENTS = 64, /* the kernel's UDP_MAX_SEGMENTS */
+	UDP_SOCKET_GSO_MAX_BYTES = 65000, /* one IP packet's worth, with room for headers */
 };
 
 /* Marks both fds closed; call once before the first open. */
@@ -94,10 +97,28 @@ int __must_check udp_socket_send(struct udp_socket *s, struct endpoint *ep, cons
 				 size_t len);
 
 /*
+ * Sends len bytes as datagrams of seg bytes each (the last may be shorter) in one system
+ * call with UDP GSO when the socket has it and the batch is within the kernel's limits
+ * (UDP_SOCKET_GSO_MAX_SEGMENTS, UDP_SOCKET_GSO_MAX_BYTES), else one datagram at a time.
+ * Same errors as udp_socket_send; -EINVAL when seg is 0.
+ */
+int __must_check udp_socket_send_segments(struct udp_socket *s, struct endpoint *ep,
+					  const void *buf, size_t len, size_t seg);
+
+/*
+ * As udp_socket_recv, but the sockets have UDP_GRO on, so one read may return several
+ * datagrams from one sender back to back: *seg is the length of each (the last may be
+ * shorter), *seg == the length when there is one.
+ */
+ssize_t __must_check udp_socket_recv_segments(int fd, void *buf, size_t len,
+					      struct endpoint *from, size_t *seg);
+
+/*
  * Receives one datagram from fd (s->fd4 or s->fd6). Fills from->addr with the sender and
  * from->src4/src6 and from->src_ifindex with the local address and interface it reached,
  * so replies can leave from there. Returns the length, or -errno: -EAGAIN when empty,
- * -EMSGSIZE when the datagram was longer than len (it is discarded).
+ * -EMSGSIZE when the datagram was longer than len or the kernel coalesced several (they
+ * are discarded; the data path reads with udp_socket_recv_segments).
  */
 ssize_t __must_check udp_socket_recv(int fd, void *buf, size_t len, struct endpoint *from);
 
