@@ -138,10 +138,13 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) -g -O1 -DFUZZING \
 	-DRUNSTATEDIR='"$(RUNSTATEDIR)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-build-fuzz/%: tests/fuzz/%.c $(CRYPTO_SRC) $(NETLINK_SRC) $(WGD_SRC)
+build-fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(CRYPTO_SRC) $(NETLINK_SRC) $(WGD_SRC)
 	@mkdir -p build-fuzz
 	$(quiet) FUZZ $@
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(CRYPTO_SRC) $(NETLINK_SRC) $(WGD_SRC) $(PKG_LIBS) -lpthread
+# wgctl's target #includes ctl/*.c; its UAPI sockets live where no daemon can listen.
+build-fuzz/ctl_argv: $(CTL_SRC)
+build-fuzz/ctl_argv: FUZZ_CFLAGS += -URUNSTATEDIR -DRUNSTATEDIR='"/nonexistent/wgd-fuzz"'
 
 fuzz: $(FUZZ_BIN)
 
