@@ -12,7 +12,8 @@
 #                                  and wc<id> (C), a legitimate peer of A during floods
 #
 # Loss is an nftables `numgen random` drop in ns0 (no netem here); reordering and
-# duplicates come from tests/tools/udprelay in ns0; floods from tests/tools/flood in ns3.
+# duplicates come from tests/tools/udprelay in ns0; floods from tests/tools/flood in ns3;
+# streams, captures and a forged cookie reply from faults.py.
 # Each scenario prints its measured figures as "# LABEL/NAME: ..." lines after its verdict.
 # docs/TESTING.md describes the scenarios and the figures measured.
 #
@@ -103,6 +104,19 @@ wgd_pids() {
 rss_kib() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
 
+# A new TUN of wgd's comes up at the kernel's 1500 (wireguard-go and the kernel
+# module use 1420; docs/TESTING.md): full-size packets would then be fragmented on a
+# 1500 path.  The scenarios use 1420, as wg-quick would set.
+TUNNEL_MTU=1420
+tunnel_mtu() { ip -n "$1" link set dev "$2" mtu "$TUNNEL_MTU"; }
+
+# pair: lib.sh's pair_up (v4 outer path, PSK) at the tunnel MTU.
+pair() {
+	pair_up 4 psk
+	tunnel_mtu "$ns1" "$IF_A"
+	tunnel_mtu "$ns2" "$IF_B"
+}
+
 # peers_set: A and B each other's peer as pair_up makes them, over the v4 outer path.
 peers_set() {
 	wg set "$IF_A" peer "$PUB_B" preshared-key "$S/psk" \
@@ -188,7 +202,7 @@ mbit() { awk -v b="$1" 'BEGIN { printf "%.0f Mbit/s", b / 1e6 }'; }
 t_loss_transfer() {
 	local mib=$((SLOW ? 64 : 16)) bytes sink t0 secs
 	bytes=$((mib << 20))
-	pair_up 4 psk
+	pair
 	segment_at_senders
 	ping1 "$ns1" "$INNER_B4" >/dev/null || fail "no tunnel before the loss"
 	loss_up 5
@@ -211,7 +225,7 @@ t_loss_transfer() {
 # 30% loss each way: the handshake still completes well before the 90 s give-up.
 t_loss_handshake() {
 	local trials=$((SLOW ? 10 : 3)) i t0 pinger times=""
-	pair_up 4 psk
+	pair
 	loss_up 30
 	for ((i = 1; i <= trials; i++)); do
 		if ((i > 1)); then
@@ -235,9 +249,13 @@ t_loss_handshake() {
 # --- reordering and duplicates -------------------------------------------------
 
 # Sequence-numbered datagrams through a relay that reorders up to 1000 packets and
-# duplicates 1%: every one is delivered exactly once.
+# duplicates 1%: every one that reached the relay is delivered once.  What the relay
+# never saw (A's TUN queue overflowing on a busy host, say) is counted in ns0 and
+# reported, not blamed on the replay window; it must stay under 1%.
 t_reorder() {
-	local n=$((SLOW ? 100000 : 20000)) relay recv unique dups depth rdups
+	local n=$((SLOW ? 100000 : 20000)) size=100 relay recv unique dups depth rdups seen
+	local wire # outer UDP length of a test datagram (not that of a ping): IPv4 + UDP + pad + 32
+	wire=$((((size + 28 + 15) / 16 * 16) + 32 + 8))
 	topo_up
 	daemon_start "$ns1" "$IF_A" "$DA"
 	daemon_start "$ns2" "$IF_B" "$DB"
@@ -250,31 +268,46 @@ t_reorder() {
 		allowed-ips "$INNER_A4/32" endpoint "$SITE2_GW4:$PORT_RELAY_B"
 	inner_up "$ns1" "$IF_A" "$INNER_A4" "$INNER_A6" "$PORT_A"
 	inner_up "$ns2" "$IF_B" "$INNER_B4" "$INNER_B6" "$PORT_B"
-	ip netns exec "$ns0" "$UDPRELAY" --listen "$SITE1_GW4:$PORT_RELAY_A" --from "$SITE2_GW4:$PORT_RELAY_B" \
-		--to "$SITE2_HOST4:$PORT_B" --reorder "$RELAY_REORDER" --dup 1 --seed "$RANDOM" \
-		--stats "$S/relay.json" &
+	tunnel_mtu "$ns1" "$IF_A"
+	tunnel_mtu "$ns2" "$IF_B"
+	segment_at_senders # so that ns0 counts datagrams, not UDP GSO batches
+	n0 nft -f - <<-EOF
+		table inet faults_relay {
+			counter seen { }
+			chain in {
+				type filter hook input priority filter; policy accept;
+				udp dport $PORT_RELAY_A udp length $wire counter name seen
+			}
+		}
+	EOF
+	ip netns exec "$ns0" "$UDPRELAY" --listen "$SITE1_GW4:$PORT_RELAY_A" \
+		--from "$SITE2_GW4:$PORT_RELAY_B" --to "$SITE2_HOST4:$PORT_B" \
+		--reorder "$RELAY_REORDER" --dup 1 --seed "$RANDOM" --stats "$S/relay.json" &
 	relay=$!
 	wait_for 5 udp_bound "$ns0" "$PORT_RELAY_A" || fail "udprelay did not start"
 	wait_for 10 ping1 "$ns1" "$INNER_B4" >/dev/null || fail "no tunnel through the relay"
 	n2 timeout 120 "$PY" "$FAULTS_PY" seq-recv "$INNER_B4" 7002 "$n" "$S/seq.json" 3 &
 	recv=$!
 	wait_for 5 udp_bound "$ns2" 7002 || fail "receiver did not start"
-	n1 timeout 100 "$PY" "$FAULTS_PY" seq-send "$INNER_B4" 7002 "$n" 10000 ||
+	n1 timeout 100 "$PY" "$FAULTS_PY" seq-send "$INNER_B4" 7002 "$n" 10000 "$size" ||
 		fail "sender exited with $?"
 	wait "$recv" || fail "receiver exited with $?"
 	kill "$relay"
 	wait "$relay" || fail "udprelay exited with $?"
+	seen=$(nft_counter "$ns0" inet faults_relay seen packets)
 	unique=$(jget "$S/seq.json" 'j["unique"]')
 	dups=$(jget "$S/seq.json" 'j["duplicates"]')
 	depth=$(jget "$S/relay.json" 'j["a2b"]["max_depth"]')
 	rdups=$(jget "$S/relay.json" 'j["a2b"]["dups"]')
-	figure "relay: $(jget "$S/relay.json" 'j["a2b"]["in"]') in, $rdups duplicated," \
+	figure "$n sent, $seen reached the relay (A's TUN dropped" \
+		"$(n1 cat "/sys/class/net/$IF_A/statistics/tx_dropped")); relay: $rdups duplicated," \
 		"$(jget "$S/relay.json" 'j["a2b"]["reordered"]') overtaken, deepest by $depth;" \
-		"delivered $unique of $n once, $dups duplicates," \
+		"delivered $unique once, $dups duplicates," \
 		"inner disorder up to $(jget "$S/seq.json" 'j["max_disorder"]')"
 	((depth >= RELAY_REORDER * 9 / 10)) || fail "the relay reordered by only $depth"
 	((rdups > 0)) || fail "the relay duplicated nothing"
-	expect_eq "datagrams delivered (first copies)" "$unique" "$n"
+	((seen * 100 >= n * 99)) || fail "only $seen of $n datagrams reached the relay"
+	expect_eq "datagrams delivered (first copies) of those the relay got" "$unique" "$seen"
 	expect_eq "duplicates delivered" "$dups" 0
 }
 
@@ -285,7 +318,7 @@ t_reorder() {
 # old address, leave B's endpoint for A where it is.
 t_roam_stream() {
 	local port=$((PORT_A + 100)) sink src t_roam want
-	pair_up 4 psk
+	pair
 	sniff "$ns0" site2 "$S/resp.bin" from "$PORT_B" 2 92 92
 	ping1 "$ns1" "$INNER_B4" >/dev/null || fail "no tunnel before roaming"
 	wait "$sniffer" || fail "B's handshake response not captured"
@@ -338,7 +371,7 @@ t_roam_stream() {
 # KEEPALIVE + REKEY_TIMEOUT = 15 s, is what notices).
 t_sigkill() {
 	local w s t_kill t_up first resume
-	pair_up 4 psk
+	pair
 	ping1 "$ns1" "$INNER_B4" >/dev/null || fail "no tunnel before the kill"
 	n2 "$PY" "$FAULTS_PY" probe-recv 0.0.0.0 7004 "$S/probe.log" &
 	wait_for 5 udp_bound "$ns2" 7004 || fail "probe receiver did not start"
@@ -353,6 +386,7 @@ t_sigkill() {
 	wg set "$IF_B" private-key "$S/b.key" listen-port "$PORT_B"
 	peers_set
 	inner_up "$ns2" "$IF_B" "$INNER_B4" "$INNER_B6" "$PORT_B"
+	tunnel_mtu "$ns2" "$IF_B"
 	t_up=$(now)
 	after_up() { awk -v t="$t_up" '$1 > t { print $1; f = 1; exit } END { exit !f }' "$S/probe.log"; }
 	wait_for 25 after_up >/dev/null || fail "no traffic 25 s after the restart"
@@ -367,7 +401,7 @@ t_sigkill() {
 # and the worker does not spin meanwhile.
 t_linkdel() {
 	local w s c c0 c1 t0 secs used ms
-	pair_up 4 psk
+	pair
 	ping1 "$ns1" "$INNER_B4" >/dev/null || fail "no tunnel"
 	n2 timeout 20 ping -q -f -w 15 "$INNER_A4" >/dev/null 2>&1 &
 	n1 timeout 20 "$PY" "$FAULTS_PY" seq-send "$INNER_B4" 7005 1000000 20000 >/dev/null 2>&1 &
@@ -423,10 +457,8 @@ mtu_counters() {
 t_mtu() {
 	local mtu limit iperf all at over res="" wa sa wb sb
 	command -v iperf3 >/dev/null || skip "iperf3 not installed"
-	pair_up 4 psk
+	pair
 	segment_at_senders
-	ip1 link set dev "$IF_A" mtu 1420
-	ip2 link set dev "$IF_B" mtu 1420
 	ping1 "$ns1" "$INNER_B4" >/dev/null || fail "no tunnel"
 	n2 timeout 40 iperf3 -s -1 -B "$INNER_B4" >"$S/iperf-server.log" 2>&1 &
 	wait_for 5 tcp_listening "$ns2" 5201 || fail "iperf3 server did not start"
@@ -466,7 +498,7 @@ t_mtu() {
 # works again.
 t_sigstop() {
 	local stop_s=$((SLOW ? 200 : 20)) w s c0 c1 k0 k1 t0 rec
-	pair_up 4 psk
+	pair
 	n1 nft -f - <<-EOF
 		table inet faults_stop {
 			counter init_out { }
@@ -504,11 +536,11 @@ t_sigstop() {
 
 # --- floods --------------------------------------------------------------------
 
-# flood_pair_up: A and B as pair_up, the flood namespace with C (a third peer of A, on
+# flood_pair_up: A and B as pair makes them, the flood namespace with C (a third peer of A, on
 # 203.0.113.100), B's initiation to A captured, counters of A's UDP to and from
 # FLOOD_NET.
 flood_pair_up() {
-	pair_up 4 psk
+	pair
 	flood_ns_up
 	n1 nft -f - <<-EOF
 		table inet faults_flood {
@@ -541,6 +573,7 @@ c_up() {
 		allowed-ips "$INNER_A4/32" endpoint "$(site_ep 1 4 "$PORT_A")"
 	wg set "$IF_A" peer "$(pub c)" allowed-ips "$INNER_C4/32"
 	inner_up "$ns3" "$IF_C" "$INNER_C4" "$INNER_C6" "$PORT_C"
+	tunnel_mtu "$ns3" "$IF_C"
 }
 
 # udp_errors NS: datagrams the kernel dropped at full UDP receive buffers in NS.
@@ -690,173 +723,6 @@ t_flood_cookie() {
 		fail "more than 20/s accepted after the first second: $per"
 }
 
-# The helper the scenarios run with /usr/bin/python3 (written to $T/faults.py): TCP and
-# UDP streams that checksum or number what they carry, a capture of one WireGuard message
-# in ns0, and a cookie reply forged the way its sender would make it.
-helper_py() {
-	cat <<'EOF'
-import hashlib, json, os, socket, struct, sys, time
-
-def fam(host):
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
-
-def dump(path, obj):
-    with open(path + ".tmp", "w") as f:
-        json.dump(obj, f)
-    os.rename(path + ".tmp", path)
-
-def udp(host, port=0, rcvbuf=0):
-    s = socket.socket(fam(host), socket.SOCK_DGRAM)
-    if rcvbuf:
-        s.setsockopt(socket.SOL_SOCKET, 33, rcvbuf)  # SO_RCVBUFFORCE: we are root
-    s.bind((host, int(port)))
-    return s
-
-def pace(t0, done, rate):
-    ahead = done / rate - (time.monotonic() - t0)
-    if ahead > 0:
-        time.sleep(ahead)
-
-def tcp_sink(host, port, out):
-    s = socket.socket(fam(host))
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((host, int(port)))
-    s.listen(1)
-    c, _ = s.accept()
-    h, n = hashlib.sha256(), 0
-    while True:
-        b = c.recv(1 << 20)
-        if not b:
-            break
-        h.update(b)
-        n += len(b)
-    c.close()
-    dump(out, {"bytes": n, "sha256": h.hexdigest()})
-
-def tcp_source(host, port, nbytes, rate, out):
-    nbytes, rate, deadline = int(nbytes), float(rate), time.monotonic() + 10
-    while True:
-        try:
-            c = socket.create_connection((host, int(port)), timeout=5)
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-    c.settimeout(None)
-    h, sent, t0 = hashlib.sha256(), 0, time.monotonic()
-    while sent < nbytes:
-        b = os.urandom(min(1 << 16, nbytes - sent))
-        c.sendall(b)
-        h.update(b)
-        sent += len(b)
-        if rate:
-            pace(t0, sent, rate)
-    c.shutdown(socket.SHUT_WR)
-    c.recv(1)  # the sink closes once it has read everything
-    dump(out, {"bytes": sent, "sha256": h.hexdigest(), "seconds": time.monotonic() - t0})
-
-def seq_send(host, port, count, pps, size=64):
-    s, t0 = udp("0.0.0.0" if fam(host) == socket.AF_INET else "::"), time.monotonic()
-    pad = b"\0" * (int(size) - 8)
-    for i in range(int(count)):
-        s.sendto(struct.pack("!Q", i) + pad, (host, int(port)))
-        if i % 16 == 15:
-            pace(t0, i + 1, float(pps))
-
-def seq_recv(host, port, count, out, idle):
-    s, count = udp(host, port, 64 << 20), int(count)
-    seen, dups, hi, disorder = bytearray(count), 0, -1, 0
-    s.settimeout(float(idle))
-    unique = 0
-    try:
-        while True:
-            q = struct.unpack("!Q", s.recv(2048)[:8])[0]
-            if q >= count:
-                continue
-            if seen[q]:
-                dups += 1
-                continue
-            seen[q], unique = 1, unique + 1
-            disorder = max(disorder, hi - q)
-            hi = max(hi, q)
-            if unique == count:
-                s.settimeout(0.5)  # late duplicates still count
-    except socket.timeout:
-        pass
-    dump(out, {"unique": unique, "duplicates": dups, "missing": count - unique,
-               "max_disorder": disorder})
-
-def probe_send(host, port, interval, duration):
-    s, t0, i = udp("0.0.0.0"), time.monotonic(), 0
-    while time.monotonic() - t0 < float(duration):
-        try:
-            s.sendto(struct.pack("!Q", i), (host, int(port)))
-        except OSError:
-            pass  # no route while the tunnel is down
-        i += 1
-        pace(t0, i, 1 / float(interval))
-
-def probe_recv(host, port, out):
-    s = udp(host, port)
-    with open(out, "a") as f:
-        while True:
-            d = s.recv(64)
-            f.write("%.6f %d\n" % (time.time(), struct.unpack("!Q", d[:8])[0]))
-            f.flush()
-
-def sniff(iface, out, timeout, way, port, mtype, minlen, maxlen):
-    """The first UDP payload over iface to/from port, of that type and length."""
-    # ETH_P_ALL: a socket bound to ETH_P_IP alone would not see what iface sends
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(3))
-    s.bind((iface, 3))
-    open(out + ".ready", "w").close()
-    s.settimeout(1)
-    deadline = time.monotonic() + float(timeout)
-    while time.monotonic() < deadline:
-        try:
-            p, addr = s.recvfrom(65535)
-        except socket.timeout:
-            continue
-        if addr[1] != 0x0800:
-            continue
-        ihl = (p[0] & 15) * 4
-        if p[9] != 17 or struct.unpack("!H", p[6:8])[0] & 0x1fff:
-            continue
-        sport, dport = struct.unpack("!HH", p[ihl:ihl + 4])
-        pay = p[ihl + 8:]
-        if (dport if way == "to" else sport) != int(port) or not pay:
-            continue
-        if pay[0] == int(mtype) and int(minlen) <= len(pay) <= int(maxlen):
-            with open(out, "wb") as f:
-                f.write(pay)
-            return
-    sys.exit("sniff: nothing captured on %s in %s s" % (iface, timeout))
-
-def forge_cookie(pub_b64, resp, out):
-    """A cookie reply to the response in file resp, as the holder of pub would make it."""
-    import base64
-    from nacl.bindings import crypto_aead_xchacha20poly1305_ietf_encrypt as seal
-    m = open(resp, "rb").read()
-    key = hashlib.blake2s(b"cookie--" + base64.b64decode(pub_b64)).digest()
-    nonce = os.urandom(24)
-    enc = seal(os.urandom(16), m[-32:-16], nonce, key)
-    with open(out, "wb") as f:
-        f.write(struct.pack("<I", 3) + m[4:8] + nonce + enc)
-
-def send_files(src, sport, dst, dport, *files):
-    s = udp(src, sport)
-    for name in files:
-        s.sendto(open(name, "rb").read(), (dst, int(dport)))
-
-def jget(path, expr):
-    j = json.load(open(path))
-    print(eval(expr, {"j": j}))
-
-globals()[sys.argv[1].replace("-", "_")](*sys.argv[2:])
-EOF
-}
-
 # --- runner (as lifecycle.sh's) ------------------------------------------------
 
 env_check() {
@@ -930,9 +796,8 @@ run_all() {
 	# Private copies: the binaries may be rebuilt while we run.
 	cp "$2" "$T/wgd" && cp "$FLOOD" "$T/flood" && cp "$UDPRELAY" "$T/udprelay" || exit 1
 	chmod 755 "$T" # the worker drops to nobody and must still run its binary
-	DA=$T/wgd DB=$T/wgd FLOOD=$T/flood UDPRELAY=$T/udprelay FAULTS_PY=$T/faults.py
+	DA=$T/wgd DB=$T/wgd FLOOD=$T/flood UDPRELAY=$T/udprelay FAULTS_PY=$here/faults.py
 	export DA DB FLOOD UDPRELAY FAULTS_PY SLOW
-	helper_py >"$FAULTS_PY"
 	((SLOW)) && echo "# SLOW=1: long versions"
 	for entry in "${FAULTS_TESTS[@]}"; do
 		read -r name limit fn args <<<"$entry"
