@@ -536,9 +536,9 @@ t_sigstop() {
 
 # --- floods --------------------------------------------------------------------
 
-# flood_pair_up: A and B as pair makes them, the flood namespace with C (a third peer of A, on
-# 203.0.113.100), B's initiation to A captured, counters of A's UDP to and from
-# FLOOD_NET.
+# flood_pair_up: A and B as pair makes them, the flood namespace ns3, B's initiation to
+# A captured, and counters of A's UDP to and from FLOOD_NET (and cookie replies to C,
+# a third peer of A at 203.0.113.100, once c_up has made it).
 flood_pair_up() {
 	pair
 	flood_ns_up
@@ -728,6 +728,7 @@ t_flood_cookie() {
 env_check() {
 	[[ -x ${WGD:-$repo/wgd/wgd} ]] || { echo "wgd/wgd not built"; return 77; }
 	[[ -x $FLOOD && -x $UDPRELAY ]] || { echo "tests/tools not built (make tools)"; return 77; }
+	[[ -r $here/faults.py ]] || { echo "tests/netns/faults.py missing"; return 77; }
 	"$PY" -c 'import nacl.bindings' 2>/dev/null || { echo "python3-nacl missing"; return 77; }
 	bash "$here/netns.sh" --check
 }
@@ -795,7 +796,6 @@ run_all() {
 	trap 'exit 130' INT TERM HUP
 	# Private copies: the binaries may be rebuilt while we run.
 	cp "$2" "$T/wgd" && cp "$FLOOD" "$T/flood" && cp "$UDPRELAY" "$T/udprelay" || exit 1
-	chmod 755 "$T" # the worker drops to nobody and must still run its binary
 	DA=$T/wgd DB=$T/wgd FLOOD=$T/flood UDPRELAY=$T/udprelay FAULTS_PY=$here/faults.py
 	export DA DB FLOOD UDPRELAY FAULTS_PY SLOW
 	((SLOW)) && echo "# SLOW=1: long versions"

@@ -203,8 +203,7 @@ static int socket_open(struct in_addr addr, uint32_t port)
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
 		return fd;
 err:
-	fprintf(stderr, "flood: UDP socket on %s:%u: %s\n", inet_ntoa(addr), port,
-		strerror(errno));
+	fprintf(stderr, "flood: UDP socket on %s:%u: %s\n", inet_ntoa(addr), port, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return -1;
@@ -372,6 +371,14 @@ static void replay_loop(struct replay *r, int fd, double *elapsed_s)
 	replies_drain(fd, &r->replies);
 }
 
+/* About one batch per millisecond when paced, and at most MAX_BATCH. */
+static uint32_t default_batch(uint32_t pps)
+{
+	if (!pps || pps / 1000 > MAX_BATCH)
+		return MAX_BATCH;
+	return pps / 1000 ? pps / 1000 : 1;
+}
+
 static int cmd_replay(int argc, char *argv[])
 {
 	static struct replay r = { .nsources = 1024, .duration_s = 10, .port = 40000 };
@@ -397,9 +404,8 @@ static int cmd_replay(int argc, char *argv[])
 	}
 	if (!r.src_net.s_addr)
 		r.nsources = 0; /* the socket's own address */
-	if (!r.batch) /* about one batch per millisecond, at most MAX_BATCH */
-		r.batch = !r.pps ? MAX_BATCH : r.pps / 1000 < 1 ? 1 :
-		          r.pps / 1000 > MAX_BATCH ? MAX_BATCH : r.pps / 1000;
+	if (!r.batch)
+		r.batch = default_batch(r.pps);
 	if (packet_read(&r) < 0)
 		return 1;
 	fd = socket_open((struct in_addr){ .s_addr = htonl(INADDR_ANY) }, r.port);
@@ -541,7 +547,8 @@ static struct slot *slot_of(struct cookie_run *c, const uint8_t *buf, size_t off
 
 static void cookie_on_response(struct cookie_run *c, const uint8_t *buf, size_t len, uint64_t now)
 {
-	struct slot *s = slot_of(c, buf, offsetof(struct message_handshake_response, receiver_index));
+	struct slot *s =
+		slot_of(c, buf, offsetof(struct message_handshake_response, receiver_index));
 	uint32_t k, second;
 
 	if (!s) {
@@ -549,8 +556,7 @@ static void cookie_on_response(struct cookie_run *c, const uint8_t *buf, size_t 
 		return;
 	}
 	k = (uint32_t)(s - c->slots) % c->nkeys;
-	if (cookie_validate_packet(&c->checkers[k], buf, len, NULL, 0, false, now) ==
-	    INVALID_MAC) {
+	if (cookie_validate_packet(&c->checkers[k], buf, len, NULL, 0, false, now) == INVALID_MAC) {
 		c->bad++;
 		return;
 	}

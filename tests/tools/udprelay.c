@@ -292,7 +292,8 @@ static void stats_write(const struct relay *r)
 	char tmp[4096];
 	FILE *f;
 
-	if (!r->stats_path || snprintf(tmp, sizeof(tmp), "%s.tmp", r->stats_path) >= (int)sizeof(tmp))
+	if (!r->stats_path ||
+	    snprintf(tmp, sizeof(tmp), "%s.tmp", r->stats_path) >= (int)sizeof(tmp))
 		return;
 	f = fopen(tmp, "we");
 	if (!f)
