@@ -411,6 +411,10 @@ static int start(struct supervisor *s)
 			strerror(-tun_fd));
 		return -1;
 	}
+	ret = tun_set_mtu(s->ifname, TUN_DEFAULT_MTU);
+	if (ret < 0)
+		log_error("Cannot set the MTU of %s to %d: %s", s->ifname, TUN_DEFAULT_MTU,
+			  strerror(-ret));
 	ret = uapi_listen(s->ifname, &uapi_fd);
 	if (ret < 0) {
 		fprintf(stderr, "wgd: cannot create UAPI socket for `%s': %s\n", s->ifname,

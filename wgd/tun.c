@@ -44,17 +44,13 @@ int tun_open(const char *ifname, char name_out[IFNAMSIZ])
 
 /*
  * Interface ioctls work on a socket of any family; try the common ones so that a kernel
- * built without IPv4 (or IPv6) still answers.
+ * built without IPv4 (or IPv6) still answers. ifr carries the name and any argument.
  */
-static int link_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
+static int link_ioctl_req(unsigned long req, struct ifreq *ifr)
 {
 	static const int families[] = { AF_INET, AF_INET6, AF_UNIX };
 	int fd = -1, ret;
 
-	if (!ifname || strlen(ifname) >= IFNAMSIZ)
-		return -EINVAL;
-	memset(ifr, 0, sizeof(*ifr));
-	memcpy(ifr->ifr_name, ifname, strlen(ifname));
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]) && fd < 0; i++)
 		fd = socket(families[i], SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -64,12 +60,40 @@ static int link_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
 	return ret;
 }
 
+/* ifr zeroed and named after ifname; -EINVAL for a name that does not fit. */
+static int link_ifreq_init(const char *ifname, struct ifreq *ifr)
+{
+	if (!ifname || strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	memset(ifr, 0, sizeof(*ifr));
+	memcpy(ifr->ifr_name, ifname, strlen(ifname));
+	return 0;
+}
+
+static int link_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
+{
+	int ret = link_ifreq_init(ifname, ifr);
+
+	return ret < 0 ? ret : link_ioctl_req(req, ifr);
+}
+
 int tun_get_mtu(const char *ifname)
 {
 	struct ifreq ifr;
 	int ret = link_ioctl(ifname, SIOCGIFMTU, &ifr);
 
 	return ret < 0 ? ret : ifr.ifr_mtu;
+}
+
+int tun_set_mtu(const char *ifname, int mtu)
+{
+	struct ifreq ifr;
+	int ret = link_ifreq_init(ifname, &ifr);
+
+	if (ret < 0)
+		return ret;
+	ifr.ifr_mtu = mtu;
+	return link_ioctl_req(SIOCSIFMTU, &ifr);
 }
 
 int tun_get_ifindex(const char *ifname)

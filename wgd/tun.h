@@ -47,6 +47,17 @@ int __must_check tun_open(const char *ifname, char name_out[IFNAMSIZ]);
 /* The link's MTU (ioctl SIOCGIFMTU), or -errno (-ENODEV when there is no such link). */
 int __must_check tun_get_mtu(const char *ifname);
 
+/*
+ * A new TUN link gets the kernel's 1500, but an outer IPv6 + UDP + WireGuard header adds
+ * 80 bytes (messages.h MESSAGE_OVERHEAD_UDP6): the daemon sets this default at creation,
+ * as wireguard-go (DefaultMTU) and the kernel module do, so a bare `wgd IFNAME` configured
+ * with wg(8) never sends fragmented outer packets on a 1500-byte path.
+ */
+enum { TUN_DEFAULT_MTU = 1420 };
+
+/* Sets the link's MTU (ioctl SIOCSIFMTU). 0 or -errno. */
+int __must_check tun_set_mtu(const char *ifname, int mtu);
+
 /* The link's ifindex (ioctl SIOCGIFINDEX), or -errno. */
 int __must_check tun_get_ifindex(const char *ifname);
 

@@ -67,6 +67,7 @@ SINGLE_TESTS=(
 	"exit-on-linkdel 60 t_exit_linkdel"
 	"exit-on-sigterm 60 t_exit_sigterm"
 	"foreground 60 t_foreground"
+	"default-mtu 60 t_default_mtu"
 	"show-doesnotexist 60 t_show_missing"
 )
 

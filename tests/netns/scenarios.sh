@@ -438,6 +438,19 @@ t_foreground() {
 	wait_for 2 sock_gone "$IF_A" || fail "socket left behind"
 }
 
+# A bare daemon's link starts at 1420 (1500 - 80), as wireguard-go's and the kernel's do,
+# so a tunnel configured with wg alone fits a 1500-byte path unfragmented; checked both
+# with `ip` and with a maximum-size DF ping through the tunnel.
+t_default_mtu() {
+	pair_up 4 nopsk
+	ip1 -o link show dev "$IF_A" | grep -q ' mtu 1420 ' ||
+		fail "MTU of $IF_A: $(ip1 -o link show dev "$IF_A" | grep -o 'mtu [0-9]*')"
+	ip netns exec "$ns1" ping -c 2 -W 2 -i 0.3 -M do -s 1392 "$INNER_B4" >/dev/null ||
+		fail "a 1420-byte DF ping through the tunnel failed"
+	! ip netns exec "$ns1" ping -c 1 -W 1 -M do -s 1393 "$INNER_B4" >/dev/null 2>&1 ||
+		fail "a 1421-byte DF ping left $IF_A"
+}
+
 # `wg show` of a name no daemon serves fails (kernel a.1 #17), while a real
 # one beside it answers.
 t_show_missing() {

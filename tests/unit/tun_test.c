@@ -113,6 +113,22 @@ Test(tun, open_errors)
 	close(fd);
 }
 
+/* tun_set_mtu as `ip` sees it, and the kernel's limits passed back as errors. */
+Test(tun, set_mtu)
+{
+	int fd = open_test_tun();
+
+	cr_assert(eq(int, tun_set_mtu(name, TUN_DEFAULT_MTU), 0));
+	run("ip -o link show dev %s | grep -q ' mtu 1420 '", name);
+	cr_assert(eq(int, tun_set_mtu(name, 1280), 0));
+	run("ip -o link show dev %s | grep -q ' mtu 1280 '", name);
+	cr_assert(eq(int, tun_set_mtu(name, 67), -EINVAL)); /* below IPv4's 68 */
+	cr_assert(eq(int, tun_get_mtu(name), 1280));
+	cr_assert(eq(int, tun_set_mtu("0123456789abcdef", 1420), -EINVAL));
+	close(fd);
+	cr_assert(eq(int, tun_set_mtu(name, 1420), -ENODEV));
+}
+
 Test(tun, closing_the_fd_deletes_the_link)
 {
 	int fd = open_test_tun();
