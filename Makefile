@@ -51,12 +51,14 @@ CTL_SRC := $(sort $(wildcard ctl/*.c))
 REF_SRC := $(sort $(wildcard tests/ref/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*_test.c))
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+PRELOAD_SRC := $(sort $(wildcard tests/preload/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 CORE_OBJ := $(call obj,$(CRYPTO_SRC) $(NETLINK_SRC) $(WGD_SRC))
 CORE_LIB := $(BUILD)/libwgdcore.a
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
+PRELOAD_LIB := $(patsubst tests/preload/%.c,$(BUILD)/tests/preload/%.so,$(PRELOAD_SRC))
 ORACLE_H := $(BUILD)/tests/vectors/oracle_vectors.h
 
 ALL_OBJ := $(CORE_OBJ) $(call obj,wgd/main.c $(CTL_SRC) $(REF_SRC) $(UNIT_SRC) $(TOOL_SRC))
@@ -89,6 +91,12 @@ wgd/wgd: $(BUILD)/wgd/main.o $(CORE_LIB)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
+# The daemon again inside the build tree, so `make SANITIZE=1 build-san/wgd/wgd` gives an
+# ASan/LSan daemon for leak runs without replacing wgd/wgd.
+$(BUILD)/wgd/wgd: $(BUILD)/wgd/main.o $(CORE_LIB)
+	$(quiet) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
 ctl/wgctl: $(call obj,$(CTL_SRC)) $(CORE_LIB)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
@@ -111,7 +119,13 @@ $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(CORE_LIB)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
-tools: $(TOOL_BIN)
+# LD_PRELOAD fault injectors for the namespace tests (tests/preload/).
+$(BUILD)/tests/preload/%.so: tests/preload/%.c
+	$(quiet) CC $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(filter-out -fPIE,$(CFLAGS)) -fPIC -shared -o $@ $< -ldl
+
+tools: $(TOOL_BIN) $(PRELOAD_LIB)
 
 # deps: install every build and test dependency on Debian 12; a no-op when present.
 deps:

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "ctl/ctl.h"
+#include "wgd/privs.h"
 
 static const struct {
 	const char *name;
@@ -52,7 +53,13 @@ static bool is_any(const char *arg, const char *a, const char *b, const char *c)
 int main(int argc, const char *argv[])
 {
 	static const char *show_argv[] = { "show", NULL };
+	const char *what;
 
+	/* wgctl reads and prints keys too: no core dump, no ptrace by the same user */
+	if (privs_harden_process(&what) < 0) {
+		ctl_err("Unable to harden the process: %s", what);
+		return 1;
+	}
 	if (sodium_init() < 0) {
 		ctl_err("Unable to initialise libsodium");
 		return 1;

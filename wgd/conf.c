@@ -541,6 +541,7 @@ void conf_clear(struct conf *c)
 	}
 	free(c->addresses);
 	free(c->user);
+	free(c->admin_group);
 	cfg_device_clear(&c->dev);
 	wipe(c, sizeof(*c));
 }

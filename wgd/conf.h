@@ -60,7 +60,8 @@ struct conf {
 	size_t dns_len;
 	char **pre_up, **post_up, **pre_down, **post_down; /* owned, raw: %i is left in */
 	size_t pre_up_len, post_up_len, pre_down_len, post_down_len;
-	char *user; /* owned, or NULL */
+	char *user;	   /* owned, or NULL */
+	char *admin_group; /* owned, or NULL: AdminGroup, who may use the UAPI socket */
 	bool save_config;
 };
 

@@ -390,15 +390,32 @@ static bool parse_save_config(struct conf_parse *p, const char *v)
 	return true;
 }
 
-static bool parse_user(struct conf_parse *p, const char *v)
+/* A user or group name as useradd accepts it, or a decimal id. */
+static bool is_account_name(const char *v)
 {
 	size_t len = strlen(v);
 
-	if (len > CONF_MAX_USER || !(isalpha((unsigned char)*v) || *v == '_') ||
-	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len)
+	if (len && strspn(v, "0123456789") == len)
+		return len <= 10;
+	return len <= CONF_MAX_USER && (isalpha((unsigned char)*v) || *v == '_') &&
+	       strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+		       len;
+}
+
+static bool parse_user(struct conf_parse *p, const char *v)
+{
+	if (!is_account_name(v))
 		return conf_fail(p, "invalid User `%s'", v);
 	p->conf->user = strdup(v);
 	return p->conf->user ? true : conf_oom(p);
+}
+
+static bool parse_admin_group(struct conf_parse *p, const char *v)
+{
+	if (!is_account_name(v))
+		return conf_fail(p, "invalid AdminGroup `%s'", v);
+	p->conf->admin_group = strdup(v);
+	return p->conf->admin_group ? true : conf_oom(p);
 }
 
 /* --- [Peer] keys --------------------------------------------------------------------- */
@@ -568,6 +585,7 @@ static const struct conf_key keys[] = {
 	{ "PostDown", CONF_SECTION_INTERFACE, CONF_SLOT_REPEATABLE, parse_post_down },
 	{ "SaveConfig", CONF_SECTION_INTERFACE, CONF_SLOT_SAVE_CONFIG, parse_save_config },
 	{ "User", CONF_SECTION_INTERFACE, CONF_SLOT_USER, parse_user },
+	{ "AdminGroup", CONF_SECTION_INTERFACE, CONF_SLOT_ADMIN_GROUP, parse_admin_group },
 	{ "PublicKey", CONF_SECTION_PEER, CONF_SLOT_PUBLIC_KEY, parse_public_key },
 	{ "PresharedKey", CONF_SECTION_PEER, CONF_SLOT_PRESHARED_KEY, parse_preshared_key },
 	{ "PresharedKeyFile", CONF_SECTION_PEER, CONF_SLOT_PRESHARED_KEY,

@@ -240,7 +240,8 @@ static int device_watch_tun(struct device *dev)
 
 int device_create(struct device **out, const char *ifname, int tun_fd, struct loop *loop)
 {
-	struct device *dev = calloc(1, sizeof(*dev));
+	/* the static private key and the cookie secret live in the device */
+	struct device *dev = secmem_alloc(sizeof(*dev));
 	int ret;
 
 	if (!dev) {
@@ -249,6 +250,7 @@ int device_create(struct device **out, const char *ifname, int tun_fd, struct lo
 		return -ENOMEM;
 	}
 	snprintf(dev->ifname, sizeof(dev->ifname), "%s", ifname ? ifname : "");
+	secmem_pool_init(&dev->peer_pool, sizeof(struct peer));
 	dev->tun_fd = tun_fd;
 	dev->mtu = DEVICE_DEFAULT_MTU;
 	gro_batch_init(&dev->gro);
@@ -313,8 +315,8 @@ void device_destroy(struct device *dev)
 	free(dev->tx_buf);
 	free(dev->rx_buf);
 	free(dev->gso_buf);
-	wipe(dev, sizeof(*dev));
-	free(dev);
+	secmem_pool_destroy(&dev->peer_pool);
+	secmem_free(dev); /* wipes */
 }
 
 struct peer *device_lookup_peer(struct device *dev,

@@ -29,6 +29,7 @@
 #include "wgd/loop.h"
 #include "wgd/packet.h"
 #include "wgd/ratelimiter.h"
+#include "wgd/secmem.h"
 #include "wgd/socket.h"
 #include "wgd/timers.h"
 
@@ -69,6 +70,7 @@ struct device {
 	struct cookie_checker cookie_checker;
 	struct ratelimiter ratelimiter;
 
+	struct secmem_pool peer_pool; /* guarded, locked slots for struct peer */
 	struct peer *peers_first, *peers_last;
 	size_t peers_len;
 	uint64_t next_peer_id;

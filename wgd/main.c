@@ -41,17 +41,20 @@ struct options {
 	bool foreground;
 	const char *conf_path;
 	const char *user;
+	const char *admin_group;
 	const char *ifname;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: wgd [-f|--foreground] [-c FILE] [-u|--user USER] IFNAME\n"
+		"Usage: wgd [-f|--foreground] [-c FILE] [-u|--user USER] [-g|--admin-group GROUP]\n"
+		"           IFNAME\n"
 		"       wgd --version | --help\n"
 		"Creates the WireGuard interface IFNAME, configured with wg(8) through\n"
 		"%s/wireguard/IFNAME.sock, or from FILE (wg-quick format) with -c.\n"
 		"Packets are handled as USER (default %s); SIGHUP reloads FILE.\n"
+		"Root and members of GROUP may use the control socket.\n"
 		"Environment: LOG_LEVEL=silent|error|info|verbose, WG_PROCESS_FOREGROUND=1.\n",
 		RUNSTATEDIR, PRIVS_DEFAULT_USER);
 }
@@ -120,13 +123,14 @@ static bool parse_args(int argc, char *argv[], struct options *o)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "admin-group", required_argument, NULL, 'g' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "fc:u:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fc:u:g:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			o->foreground = true;
@@ -136,6 +140,9 @@ static bool parse_args(int argc, char *argv[], struct options *o)
 			break;
 		case 'u':
 			o->user = optarg;
+			break;
+		case 'g':
+			o->admin_group = optarg;
 			break;
 		case 'V':
 			printf("wgd v%s\n", WGD_VERSION);
@@ -187,16 +194,41 @@ static int lookup_user(const struct options *o, const struct conf *conf, uid_t *
 	return 0;
 }
 
+/* The UAPI admin group: --admin-group, else the file's AdminGroup=, else none. */
+static int lookup_admin_group(const struct options *o, const struct conf *conf,
+			      struct supervisor_opts *so)
+{
+	const char *group = o->admin_group ? o->admin_group : conf->admin_group;
+	int ret;
+
+	if (!group)
+		return 0;
+	ret = privs_group_lookup(group, &so->admin_gid);
+	if (ret < 0) {
+		fprintf(stderr, "wgd: cannot use admin group `%s': %s\n", group,
+			ret == -ENOENT ? "no such group" : strerror(-ret));
+		return -1;
+	}
+	so->has_admin_gid = true;
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	struct options o = { .foreground = env_foreground() };
 	struct supervisor_opts so = { .ready_fd = -1 };
 	struct conf conf = { 0 };
 	char *abs_path = NULL;
-	int status;
+	const char *what;
+	int status, ret;
 	pid_t pid;
 
 	umask(0077);
+	ret = privs_harden_process(&what);
+	if (ret < 0) {
+		fprintf(stderr, "wgd: %s: %s\n", what, strerror(-ret));
+		return 1;
+	}
 	if (!parse_args(argc, argv, &o))
 		return 1;
 	if (sodium_init() < 0) {
@@ -210,7 +242,8 @@ int main(int argc, char *argv[])
 		abs_path = strdup(o.conf_path);
 	if (o.conf_path && !abs_path)
 		fprintf(stderr, "wgd: out of memory\n");
-	if ((o.conf_path && !abs_path) || lookup_user(&o, &conf, &so.uid, &so.gid) < 0) {
+	if ((o.conf_path && !abs_path) || lookup_user(&o, &conf, &so.uid, &so.gid) < 0 ||
+	    lookup_admin_group(&o, &conf, &so) < 0) {
 		conf_clear(&conf);
 		free(abs_path);
 		return 1;

@@ -12,11 +12,12 @@
 #include "crypto/key.h"
 #include "wgd/device.h"
 #include "wgd/index.h"
+#include "wgd/secmem.h"
 
 int peer_create(struct peer **out, struct device *dev,
 		const uint8_t public_key[static NOISE_PUBLIC_KEY_LEN], const uint8_t *psk)
 {
-	struct peer *p = calloc(1, sizeof(*p));
+	struct peer *p = secmem_pool_alloc(&dev->peer_pool);
 
 	if (!p)
 		return -ENOMEM;
@@ -42,9 +43,8 @@ void peer_destroy(struct peer *p)
 	if (!p)
 		return;
 	packet_queue_purge(&p->staged, &p->device->pool);
-	/* Handshake, keypairs, PSK and cookie are all embedded: one wipe covers them. */
-	wipe(p, sizeof(*p));
-	free(p);
+	/* Handshake, keypairs, PSK and cookie are all embedded: the pool wipes the slot. */
+	secmem_pool_free(&p->device->peer_pool, p);
 }
 
 const uint8_t *peer_public_key(const struct peer *p)

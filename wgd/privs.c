@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cap-ng.h>
@@ -115,6 +116,36 @@ static int verify(uid_t uid, gid_t gid, const char **what)
 	return 0;
 }
 
+int privs_group_lookup(const char *group, gid_t *gid)
+{
+	struct group gr, *found = NULL;
+	unsigned long n;
+	char *buf;
+	int ret;
+
+	if (!group || !*group)
+		return -EINVAL;
+	buf = malloc(PRIVS_PW_BUF);
+	if (!buf)
+		return -ENOMEM;
+	ret = getgrnam_r(group, &gr, buf, PRIVS_PW_BUF, &found);
+	if (!ret && found)
+		*gid = found->gr_gid;
+	free(buf);
+	if (ret)
+		return -ret;
+	if (found)
+		return 0;
+	if (!is_decimal(group))
+		return -ENOENT;
+	errno = 0;
+	n = strtoul(group, NULL, 10);
+	if (errno || n >= (gid_t)-1)
+		return -ERANGE;
+	*gid = (gid_t)n;
+	return 0;
+}
+
 int privs_drop(uid_t uid, gid_t gid, const char **what)
 {
 	int flags = CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_AMBIENT, rc;
@@ -142,4 +173,35 @@ int privs_drop(uid_t uid, gid_t gid, const char **what)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return -errno;
 	return verify(uid, gid, what);
+}
+
+int privs_harden_process(const char **what)
+{
+	const struct rlimit no_core = { 0, 0 };
+	struct rlimit lock;
+
+	*what = "setting RLIMIT_CORE to 0";
+	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
+		return -errno;
+	*what = "clearing PR_SET_DUMPABLE";
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return -errno;
+	/*
+	 * Best effort: raising the hard limit needs CAP_SYS_RESOURCE (which a container's
+	 * root may lack); the soft limit can always go up to the hard one. Beyond it secmem
+	 * logs that it could not lock; systemd's LimitMEMLOCK= sets both (wgd@.service).
+	 */
+	if (getrlimit(RLIMIT_MEMLOCK, &lock) == 0 && lock.rlim_cur != RLIM_INFINITY &&
+	    lock.rlim_cur < PRIVS_MEMLOCK_BYTES) {
+		struct rlimit want = { PRIVS_MEMLOCK_BYTES, lock.rlim_max };
+
+		if (want.rlim_max != RLIM_INFINITY && want.rlim_max < PRIVS_MEMLOCK_BYTES)
+			want.rlim_max = PRIVS_MEMLOCK_BYTES;
+		if (setrlimit(RLIMIT_MEMLOCK, &want) < 0) {
+			lock.rlim_cur = lock.rlim_max;
+			(void)setrlimit(RLIMIT_MEMLOCK, &lock);
+		}
+	}
+	*what = NULL;
+	return 0;
 }

@@ -25,6 +25,12 @@
 int __must_check privs_user_lookup(const char *user, uid_t *uid, gid_t *gid);
 
 /*
+ * Resolves group, a group name or else any decimal gid (a group entry is not needed,
+ * so a site may use a bare number), to its gid. 0, -ENOENT, -EINVAL (empty) or -errno.
+ */
+int __must_check privs_group_lookup(const char *group, gid_t *gid);
+
+/*
  * Irreversibly becomes uid/gid with no supplementary groups and only CAP_NET_ADMIN
  * effective and permitted (none inheritable or ambient), then sets PR_SET_NO_NEW_PRIVS
  * and clears PR_SET_DUMPABLE. The bounding set is emptied when CAP_SETPCAP allows it
@@ -34,5 +40,20 @@ int __must_check privs_user_lookup(const char *user, uid_t *uid, gid_t *gid);
  * a partial set of credentials.
  */
 int __must_check privs_drop(uid_t uid, gid_t gid, const char **what);
+
+/* RLIMIT_MEMLOCK the launcher asks for, so the worker can lock 10 000s of peers' keys
+ * (4 KiB each); 8 MiB, a common default, holds about 2 000. */
+#define PRIVS_MEMLOCK_BYTES (1024UL * 1024 * 1024)
+
+/*
+ * First thing in every wgd process, before a key is read: no core dumps (RLIMIT_CORE 0)
+ * and not dumpable (PR_SET_DUMPABLE 0: no ptrace attach or /proc/PID/mem by the same
+ * user, no core), so a crash or a local user cannot copy keys out. Also raises
+ * RLIMIT_MEMLOCK towards PRIVS_MEMLOCK_BYTES as far as the process may (the soft limit
+ * to the hard one at least): the worker inherits it and locks key memory
+ * (wgd/secmem.h) without CAP_IPC_LOCK.
+ * Returns 0, or -errno with *what naming the step that failed.
+ */
+int __must_check privs_harden_process(const char **what);
 
 #endif

@@ -189,6 +189,9 @@ static int worker_child(struct supervisor *s, pid_t supervisor, int tun_fd, int 
 		.supervisor = supervisor,
 		.uid = s->o->uid,
 		.gid = s->o->gid,
+		.owner_uid = geteuid(),
+		.has_admin_gid = s->o->has_admin_gid,
+		.admin_gid = s->o->admin_gid,
 	};
 
 	close(ready[0]);
@@ -419,6 +422,15 @@ static int start(struct supervisor *s)
 	if (ret < 0) {
 		fprintf(stderr, "wgd: cannot create UAPI socket for `%s': %s\n", s->ifname,
 			strerror(-ret));
+		close(tun_fd);
+		return -1;
+	}
+	ret = s->o->has_admin_gid ? uapi_grant_group(s->ifname, s->o->admin_gid) : 0;
+	if (ret < 0) {
+		fprintf(stderr, "wgd: cannot open the UAPI socket of `%s' to group %u: %s\n",
+			s->ifname, (unsigned int)s->o->admin_gid, strerror(-ret));
+		close(uapi_fd);
+		uapi_unlink(s->ifname);
 		close(tun_fd);
 		return -1;
 	}

@@ -20,6 +20,8 @@ struct supervisor_opts {
 				  and replaces it on reload; cleared when supervisor_run returns */
 	uid_t uid;	       /* the worker's user */
 	gid_t gid;
+	bool has_admin_gid; /* admin_gid may use the UAPI socket (besides root) */
+	gid_t admin_gid;
 	int ready_fd; /* the launcher's pipe: WGD_READY_BYTE once up, EOF on failure; -1 */
 };
 

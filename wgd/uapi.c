@@ -119,6 +119,18 @@ int uapi_listen(const char *ifname, int *fd_out)
 	return 0;
 }
 
+int uapi_grant_group(const char *ifname, gid_t gid)
+{
+	struct sockaddr_un addr = { 0 };
+	int ret = sock_path(&addr, ifname);
+
+	if (ret < 0)
+		return ret;
+	if (chown(addr.sun_path, (uid_t)-1, gid) < 0 || chmod(addr.sun_path, 0660) < 0)
+		return -errno;
+	return 0;
+}
+
 void uapi_unlink(const char *ifname)
 {
 	struct sockaddr_un addr = { 0 };
@@ -368,6 +380,27 @@ static void conn_ready(struct loop_source *src, uint32_t events)
 	c->events = want;
 }
 
+/* Whether the connected process on fd has gid among its supplementary groups. */
+static bool peer_in_group(int fd, gid_t gid)
+{
+	gid_t small[64], *groups = small;
+	socklen_t len = sizeof(small);
+	bool found = false;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+		/* ERANGE: len now says how much room the list needs */
+		if (errno != ERANGE || !(groups = malloc(len)))
+			return false;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+			len = 0;
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		found |= groups[i] == gid;
+	if (groups != small)
+		free(groups);
+	return found;
+}
+
 static int check_peer(const struct uapi_server *srv, int fd)
 {
 	struct ucred cred;
@@ -375,7 +408,18 @@ static int check_peer(const struct uapi_server *srv, int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return -errno;
-	return cred.uid == 0 || cred.uid == srv->own_uid ? 0 : -EPERM;
+	if (cred.uid == 0 || cred.uid == srv->owner_uid)
+		return 0;
+	if (srv->has_admin_gid && (cred.gid == srv->admin_gid || peer_in_group(fd, srv->admin_gid)))
+		return 0;
+	return -EPERM;
+}
+
+void uapi_server_set_access(struct uapi_server *srv, uid_t owner, bool has_group, gid_t gid)
+{
+	srv->owner_uid = owner;
+	srv->has_admin_gid = has_group;
+	srv->admin_gid = gid;
 }
 
 int uapi_server_add_client(struct uapi_server *srv, int fd)
@@ -439,7 +483,7 @@ int uapi_server_init(struct uapi_server *srv, struct device *dev, struct loop *l
 	srv->listen.fn = listen_ready;
 	srv->loop = loop;
 	srv->dev = dev;
-	srv->own_uid = geteuid();
+	srv->owner_uid = geteuid();
 	srv->max_message = UAPI_MAX_MESSAGE;
 	ret = loop_add(loop, &srv->listen, EPOLLIN);
 	if (ret < 0)

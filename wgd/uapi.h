@@ -76,7 +76,9 @@ struct uapi_server {
 	struct loop_source listen;
 	struct loop *loop;  /* borrowed */
 	struct device *dev; /* borrowed */
-	uid_t own_uid;
+	uid_t owner_uid;    /* besides root, the only user served (the launcher's) */
+	gid_t admin_gid;    /* members of this group are served too ... */
+	bool has_admin_gid; /* ... when set (uapi_server_set_access) */
 	size_t max_message; /* UAPI_MAX_MESSAGE; tests lower it */
 	struct uapi_conn *conns[UAPI_MAX_CLIENTS];
 };
@@ -90,6 +92,12 @@ struct uapi_server {
  */
 int __must_check uapi_listen(const char *ifname, int *fd_out);
 
+/*
+ * Opens the socket of ifname to the group gid: group gid, mode 0660 (the file stays
+ * root's). Called by the root supervisor right after uapi_listen. 0 or -errno.
+ */
+int __must_check uapi_grant_group(const char *ifname, gid_t gid);
+
 /* Removes RUNSTATEDIR/wireguard/<ifname>.sock; errors are ignored. */
 void uapi_unlink(const char *ifname);
 
@@ -100,6 +108,15 @@ void uapi_unlink(const char *ifname);
  */
 int __must_check uapi_server_init(struct uapi_server *srv, struct device *dev, struct loop *loop,
 				  int listen_fd);
+
+/*
+ * Who may talk to the server, checked with SO_PEERCRED on every connection (whatever
+ * the file's mode): root, owner (the user who started the daemon, before the worker
+ * dropped privileges), and, when has_group, processes whose effective or supplementary
+ * groups include gid (SO_PEERGROUPS). Others are refused before a byte is read.
+ * uapi_server_init defaults to root and the current effective user.
+ */
+void uapi_server_set_access(struct uapi_server *srv, uid_t owner, bool has_group, gid_t gid);
 
 /*
  * Closes every connection and the listening fd (the socket file stays: uapi_unlink).

@@ -89,6 +89,7 @@ static int setup(struct worker *w, const struct worker_args *a, int *uapi_fd)
 		return ret;
 	}
 	*uapi_fd = -1; /* the server owns it now */
+	uapi_server_set_access(&w->srv, a->owner_uid, a->has_admin_gid, a->admin_gid);
 	w->lifeline = (struct loop_source){ .fd = a->lifeline_fd, .fn = on_lifeline };
 	ret = loop_add(&w->loop, &w->lifeline, EPOLLIN);
 	if (ret == 0)

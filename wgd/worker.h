@@ -22,6 +22,9 @@ struct worker_args {
 	pid_t supervisor; /* our parent; if it is already gone we do not start */
 	uid_t uid;	  /* whom to become */
 	gid_t gid;
+	uid_t owner_uid;    /* the UAPI socket serves root, this user ... */
+	bool has_admin_gid; /* ... and, when set, members of admin_gid */
+	gid_t admin_gid;
 };
 
 /*

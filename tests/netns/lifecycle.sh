@@ -33,6 +33,8 @@ LIFECYCLE_TESTS=(
 	"reload-keeps-session 60 t_reload_session"
 	"reload-invalid 60 t_reload_invalid"
 	"worker-privileges 60 t_worker_privs"
+	"process-hardening 60 t_hardening"
+	"uapi-admin-group 60 t_admin_group"
 	"linkdel-conf 60 t_linkdel_conf"
 	"supervisor-sigkill 60 t_supervisor_sigkill"
 	"systemd-notify 60 t_notify"
@@ -408,6 +410,79 @@ t_worker_privs() {
 	start_conf "$ns1" "$IF_A" "$S/a.conf" --user nobody
 	read -r w s <<<"$(pids "$ns1" "$IF_A")"
 	expect_eq "worker Uid with --user nobody" "$(status_field "$w" Uid | cut -d ' ' -f 1)" 65534
+	stop "$IF_A" "$s" "$w"
+}
+
+# limit NAME PID: "soft hard" of one line of /proc/PID/limits.
+limit() {
+	awk -v k="$1" 'index($0, k) == 1 { n = split(substr($0, length(k) + 1), f, " +");
+		for (i = 1; i <= n; i++) if (f[i] != "") o = o (o == "" ? "" : " ") f[i];
+		split(o, g, " "); print g[1], g[2] }' "/proc/$2/limits"
+}
+
+# No core dumps and no ptrace/proc access by the worker's own user (PR_SET_DUMPABLE 0:
+# the kernel then gives the worker's /proc files to root although it runs as nobody);
+# key memory locked (VmLck), under the RLIMIT_MEMLOCK the supervisor raised.
+t_hardening() {
+	local w s soft hard
+	topo_up
+	key_new a
+	key_new b
+	conf_a "$S/a.conf"
+	peer_b "$S/a.conf" "$INNER_B4/32"
+	# started with a low soft memlock limit, which wgd raises (at least to the hard one)
+	(ulimit -S -l 64 && start_conf "$ns1" "$IF_A" "$S/a.conf")
+	read -r w s <<<"$(pids "$ns1" "$IF_A")"
+	expect_eq "supervisor core limit" "$(limit "Max core file size" "$s")" "0 0"
+	expect_eq "worker core limit" "$(limit "Max core file size" "$w")" "0 0"
+	expect_eq "worker Uid" "$(status_field "$w" Uid | cut -d ' ' -f 1)" 65534
+	expect_eq "owner of the worker's /proc entry" "$(stat -c %u "/proc/$w/status")" 0
+	read -r soft hard <<<"$(limit "Max locked memory" "$w")"
+	[[ $soft == "$hard" || $soft == 1073741824 ]] ||
+		fail "worker memlock limit $soft (hard $hard): not raised from 64 KiB"
+	(($(status_field "$w" VmLck | awk '{ print $1 }') >= 8)) ||
+		fail "worker VmLck $(status_field "$w" VmLck): the device and peer are not locked"
+	# nobody cannot read the worker's memory map, though it runs as nobody
+	! setpriv --reuid 65534 --regid 65534 --clear-groups cat "/proc/$w/maps" \
+		>/dev/null 2>&1 || fail "nobody can read /proc/$w/maps"
+	stop "$IF_A" "$s" "$w"
+}
+
+# AdminGroup (or --admin-group): the socket becomes group-accessible (0660) and members
+# (primary or supplementary group) may drive the daemon with the stock wg; others are
+# refused by the daemon's SO_PEERCRED check even when the file's mode would let them in.
+t_admin_group() {
+	local w s gid=4242 as_nobody=(setpriv --reuid 65534 --regid 65534 --clear-groups)
+	topo_up
+	key_new a
+	conf_a "$S/a.conf" "AdminGroup = $gid"
+	start_conf "$ns1" "$IF_A" "$S/a.conf"
+	read -r w s <<<"$(pids "$ns1" "$IF_A")"
+	expect_eq "socket owner, group and mode" "$(stat -c '%U %g %a' "$(sock_path "$IF_A")")" \
+		"root $gid 660"
+	expect_eq "listen port read by a member (primary group)" \
+		"$(setpriv --reuid 65534 --regid "$gid" --clear-groups wg show "$IF_A" listen-port)" \
+		"$PORT_A"
+	setpriv --reuid 65534 --regid 65534 --groups "$gid" wg set "$IF_A" listen-port \
+		$((PORT_A + 1)) || fail "a member (supplementary group) could not set the port"
+	expect_eq "port set by a member" "$(wg show "$IF_A" listen-port)" $((PORT_A + 1))
+	! "${as_nobody[@]}" wg show "$IF_A" >/dev/null 2>&1 || fail "a non-member could connect"
+	chmod 0666 "$(sock_path "$IF_A")"
+	! "${as_nobody[@]}" wg set "$IF_A" listen-port "$PORT_A" 2>/dev/null ||
+		fail "the daemon served a non-member through a 0666 socket"
+	! "${as_nobody[@]}" wg show "$IF_A" >/dev/null 2>&1 ||
+		fail "the daemon answered a non-member through a 0666 socket"
+	expect_eq "port after a refused set" "$(wg show "$IF_A" listen-port)" $((PORT_A + 1))
+	stop "$IF_A" "$s" "$w"
+	# without AdminGroup, the worker's own user (nobody) is refused too
+	conf_a "$S/a.conf"
+	start_conf "$ns1" "$IF_A" "$S/a.conf"
+	read -r w s <<<"$(pids "$ns1" "$IF_A")"
+	expect_eq "socket mode without AdminGroup" "$(stat -c '%U %a' "$(sock_path "$IF_A")")" \
+		"root 600"
+	chmod 0666 "$(sock_path "$IF_A")"
+	! "${as_nobody[@]}" wg show "$IF_A" >/dev/null 2>&1 ||
+		fail "the daemon answered nobody, the worker's own user"
 	stop "$IF_A" "$s" "$w"
 }
 
