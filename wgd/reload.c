@@ -85,6 +85,8 @@ int reload_apply(const char *ifname, const char *path, struct conf *current, str
 	}
 	if (!same_user(current->user, next.user))
 		log_info("Reload: User= takes effect only when wgd starts again");
+	if (!same_user(current->admin_group, next.admin_group))
+		log_info("Reload: AdminGroup= takes effect only when wgd starts again");
 	ret = ifconfig_sync(ic, &next);
 	conf_clear(current);
 	*current = next; /* moves ownership: wipe the stack copy of the private key */
