@@ -133,6 +133,7 @@ deps:
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all tools $(UNIT_BIN)
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 build-san/wgd/wgd
 	$(Q)sh tests/check.sh "$(BUILD)" $(UNIT_BIN)
 
 check-unit: $(UNIT_BIN)

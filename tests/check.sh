@@ -35,5 +35,22 @@ if [ -f bench/bench.sh ]; then
 		status=1
 	fi
 fi
-echo "check: $((${up:-0} + ${np:-0} + bp)) passed, $((${uf:-1} + ${nf:-0} + bf)) failed, ${ns:-0} skipped"
+# Every fuzz target for a few seconds (make fuzz-smoke), so no harness rots and a shallow
+# crash shows at once; the long runs and their figures are in docs/FUZZING.md.
+fp=0 ff=0 fs=0
+if ! command -v clang >/dev/null; then
+	echo "skip - fuzz smoke: clang not installed"
+	fs=1
+elif make --no-print-directory fuzz-smoke >"$log" 2>&1; then
+	grep -v '^  CC\|^  LD' "$log"
+	echo "ok - fuzz smoke"
+	fp=1
+else
+	tail -n 40 "$log"
+	echo "not ok - fuzz smoke"
+	ff=1
+	status=1
+fi
+echo "check: $((${up:-0} + ${np:-0} + bp + fp)) passed," \
+	"$((${uf:-1} + ${nf:-0} + bf + ff)) failed, $((${ns:-0} + fs)) skipped"
 exit $status

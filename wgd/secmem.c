@@ -14,7 +14,7 @@ enum { SECMEM_ALIGN = 64 };
 struct secmem_chunk {
 	struct secmem_chunk *next;
 	uint8_t pad[SECMEM_ALIGN - sizeof(struct secmem_chunk *)];
-	uint8_t slots[]; /* SECMEM_CHUNK_OBJECTS * slot_size */
+	uint8_t slots[]; /* pool->next_chunk slots of slot_size when it was made */
 };
 
 static size_t unlocked_bytes;
@@ -71,25 +71,28 @@ void secmem_pool_init(struct secmem_pool *pool, size_t obj_size)
 	memset(pool, 0, sizeof(*pool));
 	pool->slot_size = round_up(obj_size > sizeof(void *) ? obj_size : sizeof(void *),
 				   SECMEM_ALIGN);
+	pool->next_chunk = SECMEM_CHUNK_FIRST;
 }
 
 static int pool_grow(struct secmem_pool *pool)
 {
-	struct secmem_chunk *c =
-		guarded_alloc(sizeof(*c) + (size_t)SECMEM_CHUNK_OBJECTS * pool->slot_size);
+	size_t n = pool->next_chunk;
+	struct secmem_chunk *c = guarded_alloc(sizeof(*c) + n * pool->slot_size);
 
 	if (!c)
 		return -ENOMEM;
+	if (n < SECMEM_CHUNK_MAX)
+		pool->next_chunk = n * 2;
 	c->next = pool->chunks;
 	pool->chunks = c;
 	/* push the slots in reverse, so they are handed out in address order */
-	for (size_t i = SECMEM_CHUNK_OBJECTS; i-- > 0;) {
+	for (size_t i = n; i-- > 0;) {
 		void *slot = c->slots + i * pool->slot_size;
 
 		memcpy(slot, &pool->free_slots, sizeof(void *));
 		pool->free_slots = slot;
 	}
-	pool->slots += SECMEM_CHUNK_OBJECTS;
+	pool->slots += n;
 	return 0;
 }
 

@@ -18,6 +18,8 @@
 #   NETNS_REPEAT=N               run the pairs N times (one-daemon scenarios once)
 #   NETNS_SINGLE=0               skip the one-daemon scenarios
 #   NETNS_CONTROL=0              skip the control-plane scripts (lifecycle.sh, ctl.sh)
+#   NETNS_FAULTS=0               skip the fault and flood scenarios (faults.sh)
+#   SLOW=1                       their long versions (64 MiB, 200 s SIGSTOP, 60 s floods)
 #   WGD=PATH WIREGUARD_GO=PATH   daemon commands (default wgd/wgd, wireguard-go)
 #   NETNS_LOG_LEVEL, NETNS_VERBOSE=1   see netns.sh
 
@@ -185,6 +187,23 @@ if [ "${NETNS_CONTROL:-1}" = 1 ]; then
 		tail -n 20 "$tmp/demo"
 		echo "not ok - demo: docs/examples/demo.sh failed"
 		failed=$((failed + 1))
+	fi
+fi
+# Faults and floods (issue "Reliability and security"): loss, reordering, restarts, MTU
+# changes, clock jumps, reload cycles, handshake floods; docs/TESTING.md.
+if [ "${NETNS_FAULTS:-1}" = 1 ]; then
+	why=$(missing wgd)
+	if [ -z "$why" ] && ! out=$(bash "$here/faults.sh" --check 2>&1); then
+		why=${out:-"faults.sh --check failed"}
+	fi
+	if [ -n "$why" ]; then
+		NETNS_SCRIPT=faults.sh skip_set "" faults "$why"
+	else
+		limit=600
+		[ "${SLOW:-0}" = 1 ] && limit=1800
+		start=$(date +%s)
+		NETNS_SCRIPT=faults.sh run_set "$limit" faults run faults "$WGD"
+		echo "# time faults: $(($(date +%s) - start)) s"
 	fi
 fi
 finish
