@@ -100,14 +100,28 @@ static uint32_t b64_group(const unsigned char *s, unsigned int n, uint32_t *bad)
 	return w;
 }
 
-bool key_from_base64(uint8_t key[static KEY_LEN], const char *b64)
+/*
+ * Keeps the decoded key when bad is 0 and zeroes it otherwise, without a branch: the
+ * verdict leaves as the return value, so only the caller branches on it (public).
+ */
+static bool keep_if_good(uint8_t key[static KEY_LEN], uint32_t bad)
+{
+	uint32_t good = ((bad | (0U - bad)) >> 31) - 1U; /* all ones iff bad == 0 */
+
+	for (unsigned int i = 0; i < KEY_LEN; i++)
+		key[i] &= (uint8_t)good;
+	return good & 1;
+}
+
+bool key_from_base64_len(uint8_t key[static KEY_LEN], const char *b64, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)b64;
 	uint32_t bad = 0, w;
 	unsigned int i;
 
-	if (strnlen(b64, KEY_B64_LEN + 1) != KEY_B64_LEN || b64[KEY_B64_LEN - 1] != '=')
+	if (len != KEY_B64_LEN)
 		goto fail;
+	bad |= ~mask_eq(s[KEY_B64_LEN - 1], '=');
 	for (i = 0; i < KEY_LEN / 3; i++) {
 		w = b64_group(s + 4 * i, 4, &bad);
 		key[3 * i] = (uint8_t)(w >> 16);
@@ -119,8 +133,7 @@ bool key_from_base64(uint8_t key[static KEY_LEN], const char *b64)
 	bad |= ~mask_eq(w & 3, 0);
 	key[3 * i] = (uint8_t)(w >> 10);
 	key[3 * i + 1] = (uint8_t)(w >> 2);
-	if (!bad)
-		return true;
+	return keep_if_good(key, bad);
 fail:
 	sodium_memzero(key, KEY_LEN);
 	return false;
@@ -137,13 +150,13 @@ void key_to_hex(char out[static KEY_HEX_LEN + 1], const uint8_t key[static KEY_L
 	out[KEY_HEX_LEN] = '\0';
 }
 
-bool key_from_hex(uint8_t key[static KEY_LEN], const char *hex)
+bool key_from_hex_len(uint8_t key[static KEY_LEN], const char *hex, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)hex;
 	uint32_t bad = 0, hi, lo;
 	unsigned int i;
 
-	if (strnlen(hex, KEY_HEX_LEN + 1) != KEY_HEX_LEN)
+	if (len != KEY_HEX_LEN)
 		goto fail;
 	for (i = 0; i < KEY_LEN; i++) {
 		hi = hex_value(s[2 * i]);
@@ -151,11 +164,21 @@ bool key_from_hex(uint8_t key[static KEY_LEN], const char *hex)
 		bad |= mask_eq(hi, 0) | mask_eq(lo, 0);
 		key[i] = (uint8_t)(((hi - 1) & 15) << 4 | ((lo - 1) & 15));
 	}
-	if (!bad)
-		return true;
+	return keep_if_good(key, bad);
 fail:
 	sodium_memzero(key, KEY_LEN);
 	return false;
+}
+
+/* Finding the NUL branches on each character: the length of a key text is public. */
+bool key_from_base64(uint8_t key[static KEY_LEN], const char *b64)
+{
+	return key_from_base64_len(key, b64, strnlen(b64, KEY_B64_LEN + 1));
+}
+
+bool key_from_hex(uint8_t key[static KEY_LEN], const char *hex)
+{
+	return key_from_hex_len(key, hex, strnlen(hex, KEY_HEX_LEN + 1));
 }
 
 bool key_is_zero(const uint8_t key[static KEY_LEN])

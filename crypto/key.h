@@ -31,6 +31,9 @@ void key_to_hex(char out[static KEY_HEX_LEN + 1], const uint8_t key[static KEY_L
  */
 bool __must_check key_from_base64(uint8_t key[static KEY_LEN], const char *b64);
 bool __must_check key_from_hex(uint8_t key[static KEY_LEN], const char *hex);
+/* The same with the text's length given: branch-free in the text's bytes. */
+bool __must_check key_from_base64_len(uint8_t key[static KEY_LEN], const char *b64, size_t len);
+bool __must_check key_from_hex_len(uint8_t key[static KEY_LEN], const char *hex, size_t len);
 
 bool key_is_zero(const uint8_t key[static KEY_LEN]);
 bool key_equal(const uint8_t a[static KEY_LEN], const uint8_t b[static KEY_LEN]);

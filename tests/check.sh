@@ -51,6 +51,14 @@ else
 	ff=1
 	status=1
 fi
-echo "check: $((${up:-0} + ${np:-0} + bp + fp)) passed," \
-	"$((${uf:-1} + ${nf:-0} + bf + ff)) failed, $((${ns:-0} + fs)) skipped"
+# Constant-time check (tests/ct/README.md): no branch or address may depend on a secret.
+cp=0 cf=0 cs=0
+sh tests/ct/ctgrind.sh "$build" >"$log" 2>&1
+case $? in
+0) tail -n 1 "$log"; echo "ok - ctgrind"; cp=1 ;;
+77) tail -n 1 "$log"; echo "skip - ctgrind"; cs=1 ;;
+*) tail -n 60 "$log"; echo "not ok - ctgrind"; cf=1; status=1 ;;
+esac
+echo "check: $((${up:-0} + ${np:-0} + bp + fp + cp)) passed," \
+	"$((${uf:-1} + ${nf:-0} + bf + ff + cf)) failed, $((${ns:-0} + fs + cs)) skipped"
 exit $status

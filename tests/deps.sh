@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential pkg-config libsodium-dev libmnl-dev libcap-ng-dev libinih-dev
 libcriterion-dev wireguard-go wireguard-tools iperf3 iproute2 nftables iputils-ping
 python3 python3-cryptography python3-nacl clang libclang-rt-14-dev mandoc cppcheck
-procps psmisc kmod"
+procps psmisc kmod valgrind util-linux"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
