@@ -104,6 +104,8 @@ static char *dump_quick(const struct conf *c)
 	fprintf(m, "SaveConfig = %s\n", c->save_config ? "true" : "false");
 	if (c->user)
 		fprintf(m, "User = %s\n", c->user);
+	if (c->admin_group)
+		fprintf(m, "AdminGroup = %s\n", c->admin_group);
 	fclose(m);
 	return buf;
 }
@@ -422,8 +424,8 @@ Test(conf, flags_as_wg_reads_the_file)
 		     CFG_PEER_REPLACE_ALLOWEDIPS | CFG_PEER_HAS_ENDPOINT |
 			     CFG_PEER_HAS_PERSISTENT_KEEPALIVE));
 	cr_assert(eq(u16, c.dev.peers[1].persistent_keepalive_s, 0));
-	cr_assert(eq(uint, c.peer_extra[0].line, 20));
-	cr_assert(eq(uint, c.peer_extra[1].line, 28));
+	cr_assert(eq(uint, c.peer_extra[0].line, 21));
+	cr_assert(eq(uint, c.peer_extra[1].line, 29));
 	conf_clear(&c);
 
 	cr_assert(eq(int, parse(&c, IFACE "[Peer]\nPublicKey = " PUB2 "\n", err, sizeof(err)), 0));
