@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 #
 # Faults and floods ("Reliability and security"): loss, reordering and duplicates, roaming
-# mid-stream, a daemon killed, stopped or losing its link, MTU changes under load, and
-# handshake floods against the under-load defences.  Same topology, helpers and output as
-# netns.sh (lib.sh), plus a flood namespace:
+# mid-stream, a daemon killed, stopped or losing its link, MTU changes under load,
+# handshake floods against the under-load defences; and, in faults_cycles.sh, wall-clock
+# jumps, long stops, and reloads and link cycles by the hundred.  Same topology, helpers
+# and output as netns.sh (lib.sh), plus a flood namespace:
 #
 #  ns1: wa<id> (A)  --veth--  ns0 (router; nftables loss, udprelay, counters)  --veth--  ns2: wb<id> (B)
 #                                  |  site3 203.0.113.1/24
@@ -21,9 +22,10 @@
 #   faults.sh --check            0 if this host can run it, else 77 and a reason
 #   faults.sh --list             scenario names (after NETNS_ONLY)
 #   faults.sh run LABEL WGD      run the scenarios with WGD as the daemon
-# Environment: SLOW=1 for the long versions (64 MiB, 200 s SIGSTOP, 60 s floods);
-# NETNS_ONLY, NETNS_LOG_LEVEL, NETNS_VERBOSE=1 as for netns.sh; FLOOD=PATH and
-# UDPRELAY=PATH (default build/tests/tools/flood and udprelay).
+# Environment: SLOW=1 for the long versions (64 MiB, 200 s SIGSTOP, 60 s floods, 1000
+# reloads); NETNS_ONLY, NETNS_LOG_LEVEL, NETNS_VERBOSE=1 as for netns.sh; FLOOD=PATH and
+# UDPRELAY=PATH (default build/tests/tools/flood and udprelay); CLOCKSHIFT and WGD_SAN
+# as faults_cycles.sh says.  --check wants `make tools` and `make SANITIZE=1 build-san/wgd/wgd`.
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -49,6 +51,9 @@ FAULTS_TESTS=(
 	"flood-bad-mac1 $((SLOW ? 120 : 60)) t_flood_badmac"
 	"flood-cookie-source 60 t_flood_cookie"
 )
+# shellcheck source-path=SCRIPTDIR
+source "$here/faults_cycles.sh"
+FAULTS_TESTS+=("${FAULTS_CYCLES_TESTS[@]}")
 
 FLOOD_GW=203.0.113.1
 FLOOD_HOST=203.0.113.100
@@ -493,46 +498,7 @@ t_mtu() {
 	ping1 "$ns2" "$INNER_A4" >/dev/null || fail "B -> A ping failed after the MTU changes"
 }
 
-# A (both processes) is stopped for 20 s (SLOW: 200 s) with traffic both ways and
-# keepalives every second: after SIGCONT at most 2 initiations in 5 s, and the tunnel
-# works again.
-t_sigstop() {
-	local stop_s=$((SLOW ? 200 : 20)) w s c0 c1 k0 k1 t0 rec
-	pair
-	n1 nft -f - <<-EOF
-		table inet faults_stop {
-			counter init_out { }
-			counter keepalive_out { }
-			chain out {
-				type filter hook output priority filter; policy accept;
-				udp sport $PORT_A udp length 156 @th,64,8 1 counter name init_out
-				udp sport $PORT_A udp length 40 @th,64,8 4 counter name keepalive_out
-			}
-		}
-	EOF
-	wg set "$IF_A" peer "$PUB_B" persistent-keepalive 1
-	ping1 "$ns1" "$INNER_B4" >/dev/null || fail "no tunnel before the stop"
-	n1 timeout $((stop_s + 40)) ping -q -i 0.2 "$INNER_B4" >/dev/null 2>&1 &
-	n2 timeout $((stop_s + 40)) ping -q -i 0.2 "$INNER_A4" >/dev/null 2>&1 &
-	sleep 1
-	read -r w s <<<"$(wgd_pids "$ns1" "$IF_A")"
-	kill -STOP "$w" "$s"
-	sleep "$stop_s"
-	c0=$(nft_counter "$ns1" inet faults_stop init_out packets)
-	k0=$(nft_counter "$ns1" inet faults_stop keepalive_out packets)
-	((c0 > 0)) || fail "A's first initiation was not counted: the counter proves nothing"
-	t0=$(now)
-	kill -CONT "$s" "$w"
-	wait_for 10 ping1 "$ns1" "$INNER_B4" >/dev/null || fail "A -> B does not recover after SIGCONT"
-	rec=$(since "$t0")
-	sleep "$(awk -v r="$rec" 'BEGIN { print r < 5 ? 5 - r : 0 }')"
-	c1=$(nft_counter "$ns1" inet faults_stop init_out packets)
-	k1=$(nft_counter "$ns1" inet faults_stop keepalive_out packets)
-	ping1 "$ns2" "$INNER_A4" >/dev/null || fail "B -> A does not recover after SIGCONT"
-	figure "after a ${stop_s} s SIGSTOP: $((c1 - c0)) initiations and $((k1 - k0)) keepalives" \
-		"(persistent-keepalive 1) in the next 5 s; A -> B answered $rec s after SIGCONT"
-	(((c1 - c0) <= 2)) || fail "$((c1 - c0)) initiations in the 5 s after SIGCONT: a timer storm"
-}
+# sigstop (t_sigstop) is in faults_cycles.sh.
 
 # --- floods --------------------------------------------------------------------
 
@@ -727,7 +693,9 @@ t_flood_cookie() {
 
 env_check() {
 	[[ -x ${WGD:-$repo/wgd/wgd} ]] || { echo "wgd/wgd not built"; return 77; }
-	[[ -x $FLOOD && -x $UDPRELAY ]] || { echo "tests/tools not built (make tools)"; return 77; }
+	[[ -x $FLOOD && -x $UDPRELAY && -r $CLOCKSHIFT ]] ||
+		{ echo "tests/tools not built (make tools)"; return 77; }
+	[[ -x $WGD_SAN ]] || { echo "$WGD_SAN not built (make SANITIZE=1 build-san/wgd/wgd)"; return 77; }
 	[[ -r $here/faults.py ]] || { echo "tests/netns/faults.py missing"; return 77; }
 	"$PY" -c 'import nacl.bindings' 2>/dev/null || { echo "python3-nacl missing"; return 77; }
 	bash "$here/netns.sh" --check
@@ -796,8 +764,10 @@ run_all() {
 	trap 'exit 130' INT TERM HUP
 	# Private copies: the binaries may be rebuilt while we run.
 	cp "$2" "$T/wgd" && cp "$FLOOD" "$T/flood" && cp "$UDPRELAY" "$T/udprelay" || exit 1
+	if [[ -r $CLOCKSHIFT ]]; then cp "$CLOCKSHIFT" "$T/clockshift.so" && CLOCKSHIFT=$T/clockshift.so; fi
+	if [[ -x $WGD_SAN ]]; then cp "$WGD_SAN" "$T/wgd-san" && WGD_SAN=$T/wgd-san; fi
 	DA=$T/wgd DB=$T/wgd FLOOD=$T/flood UDPRELAY=$T/udprelay FAULTS_PY=$here/faults.py
-	export DA DB FLOOD UDPRELAY FAULTS_PY SLOW
+	export DA DB FLOOD UDPRELAY FAULTS_PY SLOW CLOCKSHIFT WGD_SAN
 	((SLOW)) && echo "# SLOW=1: long versions"
 	for entry in "${FAULTS_TESTS[@]}"; do
 		read -r name limit fn args <<<"$entry"
