@@ -191,6 +191,8 @@ static int device_tables_init(struct device *dev)
 		ret = timers_heap_reserve(&dev->timers, DEVICE_INITIAL_PEERS);
 	if (ret == 0)
 		ret = ratelimiter_init(&dev->ratelimiter);
+	if (ret == 0)
+		ret = hsqueue_init(&dev->hsq);
 	return ret;
 }
 
@@ -202,6 +204,7 @@ static void device_tables_free(struct device *dev)
 	timers_heap_free(&dev->timers);
 	ratelimiter_uninit(&dev->ratelimiter);
 	packet_pool_free(&dev->pool);
+	hsqueue_free(&dev->hsq);
 }
 
 static void device_read_mtu(struct device *dev)
@@ -359,6 +362,14 @@ void device_remove_peer(struct device *dev, struct peer *p)
 	peer_destroy(p);
 }
 
+/*
+ * A backlog of handshake messages arms the one timerfd for "now" (deadline 0, already
+ * past): the next epoll_wait returns at once with the timer ready next to whatever fds
+ * are ready, so the loop comes back to the queue without waiting for new input, and data
+ * read in the meantime still goes first, a budget at a time. An empty queue arms the
+ * real deadline, so an idle loop sleeps. The alternative, a zero epoll timeout, would
+ * need the loop to know about the queue; this keeps the queue the device's business.
+ */
 void device_rearm(struct device *dev)
 {
 	uint64_t next = timers_next_deadline(dev);
@@ -367,6 +378,8 @@ void device_rearm(struct device *dev)
 		return;
 	if (dev->housekeeping_ns < next)
 		next = dev->housekeeping_ns;
+	if (hsqueue_len(&dev->hsq))
+		next = 0;
 	loop_arm_timer(dev->loop, next);
 }
 
@@ -417,6 +430,50 @@ void device_tun_readable(struct device *dev, uint64_t now_ns)
 	device_rearm(dev);
 }
 
+void device_udp_receive(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,
+			uint64_t now_ns)
+{
+	static struct log_ratelimit rl;
+	enum message_type type = receive_classify(buf, len);
+
+	if (type != MESSAGE_HANDSHAKE_INITIATION && type != MESSAGE_HANDSHAKE_RESPONSE) {
+		receive_datagram(dev, buf, len, from, now_ns);
+		return;
+	}
+	/* Full: drop, as the kernel (4096) and wireguard-go (1024) drop past their queue. */
+	if (!hsqueue_push(&dev->hsq, type, buf, len, from)) {
+		dev->hs_dropped++;
+		log_verbose_rl(&rl,
+			       "Handshake queue full, dropping a handshake message (%llu so far)",
+			       (unsigned long long)dev->hs_dropped);
+	}
+}
+
+/*
+ * Handshakes are processed at now_ns, the time they are taken from the queue, not the
+ * time they were read: the kernel's workers also process them later than they arrived,
+ * and every decision made here (under load, the ratelimiter, the cookie secret's age,
+ * the 20 ms initiation limit, the new session's birthdate) concerns the moment we act.
+ * The entry stays queued while it is processed, so receive.c sees the backlog including
+ * it (as the kernel's handshake_queue_len does).
+ */
+unsigned int device_handshakes_run(struct device *dev, uint64_t now_ns)
+{
+	struct hsqueue_entry *e;
+	unsigned int n;
+
+	for (n = 0; n < HSQUEUE_BUDGET && (e = hsqueue_peek(&dev->hsq)); n++) {
+		receive_datagram(dev, e->buf, e->len, &e->from, now_ns);
+		hsqueue_pop(&dev->hsq);
+	}
+	return n;
+}
+
+/*
+ * Data first: data (and cookie replies) are handled as they are read, handshake messages
+ * wait in dev->hsq until the whole batch is read and its packets written to the TUN; then
+ * one budget of them. What remains is left to the timer (device_rearm).
+ */
 void device_udp_readable(struct device *dev, int fd, uint64_t now_ns)
 {
 	struct endpoint from;
@@ -432,15 +489,18 @@ void device_udp_readable(struct device *dev, int fd, uint64_t now_ns)
 		/* UDP GRO: several datagrams of seg bytes back to back, the last maybe shorter */
 		for (size_t off = 0; off < (size_t)n; off += seg) {
 			len = (size_t)n - off < seg ? (size_t)n - off : seg;
-			receive_datagram(dev, dev->rx_buf + off, len, &from, now_ns);
+			device_udp_receive(dev, dev->rx_buf + off, len, &from, now_ns);
 		}
 		device_tun_flush(dev);
 	}
+	device_handshakes_run(dev, now_ns);
 	device_rearm(dev);
 }
 
 void device_timers_run(struct device *dev, uint64_t now_ns)
 {
+	/* Queued responses first: one may complete a handshake whose retransmit is due. */
+	device_handshakes_run(dev, now_ns);
 	timers_run(dev, now_ns);
 	if (dev->housekeeping_ns <= now_ns) {
 		device_read_mtu(dev);

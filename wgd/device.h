@@ -25,6 +25,7 @@
 #include "wgd/allowedips.h"
 #include "wgd/cfg.h"
 #include "wgd/gro.h"
+#include "wgd/hsqueue.h"
 #include "wgd/index.h"
 #include "wgd/loop.h"
 #include "wgd/packet.h"
@@ -79,6 +80,9 @@ struct device {
 	struct pubkey_table pubkeys;
 	struct timers_heap timers;
 
+	/* handshake messages waiting behind the data of their read batch: see device.c */
+	struct hsqueue hsq;
+	uint64_t hs_dropped; /* handshake messages dropped because hsq was full */
 	/* "under load" (PROTOCOL §6): see receive.c */
 	uint64_t load_window_start_ns;
 	unsigned int load_window_handshakes;
@@ -165,15 +169,30 @@ int __must_check device_watch_socket(struct device *dev, unsigned int bank,
 void device_unwatch_socket(struct device *dev, unsigned int bank);
 
 /*
- * Loop entry points (device_create registers the fd callbacks itself). The timer
- * callback runs expired peer timers and the once-a-second housekeeping (MTU re-read,
- * ratelimiter GC). Each re-arms the loop's timer; so does device_apply_cfg. When the TUN
- * link disappears they set dev->is_link_gone and stop the loop.
+ * Loop entry points (device_create registers the fd callbacks itself). The UDP callback
+ * handles data at once and queues handshake messages, then processes a budget of them;
+ * the timer callback processes the next budget, runs expired peer timers and the
+ * once-a-second housekeeping (MTU re-read, ratelimiter GC). Each re-arms the loop's
+ * timer; so does device_apply_cfg. When the TUN link disappears they set
+ * dev->is_link_gone and stop the loop.
  */
 void device_tun_readable(struct device *dev, uint64_t now_ns);
 void device_udp_readable(struct device *dev, int fd, uint64_t now_ns);
 void device_timers_run(struct device *dev, uint64_t now_ns);
-/* Re-arms the loop's timer at the earliest pending deadline (no-op without a loop). */
+/*
+ * Re-arms the loop's timer at the earliest pending deadline, or for "now" while handshake
+ * messages are queued (no-op without a loop).
+ */
 void device_rearm(struct device *dev);
+
+/*
+ * The UDP read path per datagram, for device_udp_readable and tests: an initiation or a
+ * response is copied to dev->hsq (dropped and counted in dev->hs_dropped when it is
+ * full); anything else goes through receive_datagram at once.
+ */
+void device_udp_receive(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,
+			uint64_t now_ns);
+/* Processes at most HSQUEUE_BUDGET queued handshake messages, oldest first; how many. */
+unsigned int device_handshakes_run(struct device *dev, uint64_t now_ns);
 
 #endif

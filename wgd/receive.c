@@ -6,13 +6,21 @@
  * (STYLE B5.6). The endpoint is updated only from authenticated packets (whitepaper §2.1
  * roaming), and rx_bytes counts whole authenticated messages, as the kernel does.
  *
- * "Under load" (PROTOCOL §6). The kernel and wireguard-go measure the backlog of their
- * handshake queue; this single loop has no queue, so it measures the rate instead, like
- * boringtun: handshake messages with a valid mac1 are counted in fixed one-second windows,
- * and once a window reaches RECEIVE_LOAD_THRESHOLD the device is under load until one
- * second after the last such detection. Under load a handshake without a valid mac2 gets a
- * cookie reply instead of a DH, and one with a valid mac2 must pass the per-source
- * ratelimiter (20/s, burst 5).
+ * Handshake messages read from the socket reach receive_datagram later than the data
+ * read with them: device.c queues them (wgd/hsqueue.h) and processes them a budget at a
+ * time, at the time they are taken from the queue.
+ *
+ * "Under load" (PROTOCOL §6) has two triggers, both evaluated when a handshake message is
+ * processed, and either one makes the device under load until one second after the last
+ * time it fired:
+ *  - the backlog, as in the kernel and wireguard-go: HSQUEUE_LOAD (128, 1/8 of the queue)
+ *    or more messages queued, counting the one being processed, as the kernel does;
+ *  - the rate, as in boringtun: handshake messages with a valid mac1 are counted in fixed
+ *    one-second windows, and a window reaching RECEIVE_LOAD_THRESHOLD fires. It catches a
+ *    flood that this loop keeps up with, so that the queue never fills, before it costs a
+ *    DH per message.
+ * Under load a handshake without a valid mac2 gets a cookie reply instead of a DH, and one
+ * with a valid mac2 must pass the per-source ratelimiter (20/s, burst 5).
  */
 #include <endian.h>
 #include <string.h>
@@ -23,6 +31,7 @@
 #include "crypto/noise.h"
 #include "crypto/replay.h"
 #include "wgd/device.h"
+#include "wgd/hsqueue.h"
 #include "wgd/log.h"
 #include "wgd/packet.h"
 #include "wgd/peer.h"
@@ -62,8 +71,10 @@ enum message_type receive_classify(const uint8_t *buf, size_t len)
 	}
 }
 
-static bool is_under_load(const struct device *dev, uint64_t now_ns)
+static bool is_under_load(struct device *dev, uint64_t now_ns)
 {
+	if (hsqueue_len(&dev->hsq) >= HSQUEUE_LOAD)
+		dev->last_under_load_ns = now_ns;
 	return dev->last_under_load_ns != TIMER_OFF && now_ns >= dev->last_under_load_ns &&
 	       now_ns - dev->last_under_load_ns < NSEC_PER_SEC;
 }
