@@ -689,7 +689,7 @@ t_flood_cookie() {
 		fail "more than 20/s accepted after the first second: $per"
 }
 
-# --- runner (as lifecycle.sh's) ------------------------------------------------
+# --- command line (the runner is lib.sh's) -------------------------------------
 
 env_check() {
 	[[ -x ${WGD:-$repo/wgd/wgd} ]] || { echo "wgd/wgd not built"; return 77; }
@@ -701,88 +701,18 @@ env_check() {
 	bash "$here/netns.sh" --check
 }
 
-selected() { [[ -z ${NETNS_ONLY:-} || $1 =~ $NETNS_ONLY ]]; }
-
-one() {
-	S=$NETNS_S
-	umask 077
-	set -eE -o pipefail
-	trap '[[ -s $S/reason ]] || echo "line $LINENO: $BASH_COMMAND (status $?)" >"$S/reason"' ERR
-	PS4='+ ${FUNCNAME[0]:-main}:$LINENO: '
-	set -x
-	"$@"
-}
-
-run_one() {
-	local label=$1 name=$2 limit=$3 rc reason t0=$SECONDS
-	shift 3
-	S=$T/$name
-	mkdir -p "$S"
-	topo_down >/dev/null 2>&1
-	NETNS_S=$S timeout -k 5 "$limit" bash "$0" --one "$@" >"$S/log" 2>&1 </dev/null &
-	scenario=$!
-	wait "$scenario"
-	rc=$?
-	scenario=
-	topo_down >>"$S/log" 2>&1 || topo_down >/dev/null 2>&1
-	reason=$(head -n 1 "$S/reason" 2>/dev/null)
-	case $rc in
-	0) echo "ok - $label/$name"; ((passed++)) ;;
-	77) echo "skip - $label/$name: $reason"; ((skipped++)) ;;
-	124 | 137) echo "not ok - $label/$name: timed out after $limit s"; ((failed++)) ;;
-	*) echo "not ok - $label/$name: ${reason:-exit status $rc}"; ((failed++)) ;;
-	esac
-	[[ -e $S/figures ]] && sed "s|^|# $label/$name: |" "$S/figures"
-	if [[ $rc != 0 && $rc != 77 ]]; then
-		tail -n 25 "$S/log" | sed 's/^/#   /'
-		keep=1
-	fi
-	[[ ${NETNS_VERBOSE:-0} == 1 ]] && echo "# $label/$name: $((SECONDS - t0)) s"
-	return 0
-}
-
-cleanup() {
-	trap '' INT TERM HUP PIPE
-	if [[ -n ${scenario:-} ]]; then
-		kill -TERM -- "-$scenario" 2>/dev/null
-		wait_for 3 pid_gone "$scenario"
-	fi
-	topo_down >/dev/null 2>&1
-	if ((keep)) || [[ ${NETNS_VERBOSE:-0} == 1 ]]; then
-		echo "# logs kept in $T"
-	else
-		rm -rf "$T"
-	fi
-}
-
-run_all() {
-	local label=$1 entry name limit fn args t0=$SECONDS
-	passed=0 failed=0 skipped=0 keep=0
-	T=$(mktemp -d /tmp/wgd-faults.XXXXXX)
-	export NETNS_RUNID=$$
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM HUP
-	# Private copies: the binaries may be rebuilt while we run.
-	cp "$2" "$T/wgd" && cp "$FLOOD" "$T/flood" && cp "$UDPRELAY" "$T/udprelay" || exit 1
+# private_copies WGD: run copies of the binaries, which may be rebuilt while we run.
+private_copies() {
+	cp "$1" "$T/wgd" && cp "$FLOOD" "$T/flood" && cp "$UDPRELAY" "$T/udprelay" || exit 1
 	if [[ -r $CLOCKSHIFT ]]; then cp "$CLOCKSHIFT" "$T/clockshift.so" && CLOCKSHIFT=$T/clockshift.so; fi
 	if [[ -x $WGD_SAN ]]; then cp "$WGD_SAN" "$T/wgd-san" && WGD_SAN=$T/wgd-san; fi
 	DA=$T/wgd DB=$T/wgd FLOOD=$T/flood UDPRELAY=$T/udprelay FAULTS_PY=$here/faults.py
 	export DA DB FLOOD UDPRELAY FAULTS_PY SLOW CLOCKSHIFT WGD_SAN
 	((SLOW)) && echo "# SLOW=1: long versions"
-	for entry in "${FAULTS_TESTS[@]}"; do
-		read -r name limit fn args <<<"$entry"
-		selected "$name" || continue
-		# shellcheck disable=SC2086 # args are words by design
-		run_one "$label" "$name" "$limit" "$fn" $args
-	done
-	echo "# $label: $passed passed, $failed failed, $skipped skipped in $((SECONDS - t0)) s"
-	((failed == 0))
+	return 0
 }
 
 case ${1:-} in
---check) env_check ;;
---list) for e in "${FAULTS_TESTS[@]}"; do read -r n _ <<<"$e"; selected "$n" && echo "$n"; done; true ;;
---one) shift; one "$@" ;;
-run) [[ $# == 3 ]] || exit 2; run_all "$2" "$3" ;;
-*) sed -n '/^# Usage:/,/^# Environment/p' "$0" >&2; exit 2 ;;
+run) [[ $# == 3 ]] || exit 2; run_set FAULTS_TESTS wgd-faults "$2" private_copies "$3" ;;
+*) runner_main FAULTS_TESTS "$@" ;;
 esac

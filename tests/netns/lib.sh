@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
-# Helpers for tests/netns/netns.sh (bash, sourced).  Topology, daemon
-# lifecycle, keys and small assertions; no scenario logic lives here.
+# Helpers for the namespace scripts netns.sh, lifecycle.sh, ctl.sh and
+# faults.sh (bash, sourced): topology, daemon lifecycle, keys, small
+# assertions, and the scenario runner they share (at the end); no scenario
+# logic lives here.
 #
 # Every address below comes from a documentation or benchmarking range
 # (RFC 5737, RFC 3849, RFC 2544) and only ever exists inside the namespaces
@@ -256,3 +258,124 @@ flood() {
 
 # ping1 NS DST: one ping, two seconds to answer (a handshake included).
 ping1() { ip netns exec "$1" timeout 5 ping -q -c 1 -W 2 "$2"; }
+
+# --- the scenario runner -------------------------------------------------------
+#
+# A scenario table is an array of "NAME LIMIT FN ARGS..." entries: LIMIT in
+# seconds, ARGS split on blanks.  Each selected scenario runs as
+# `bash SCRIPT --one FN ARGS...` in a process of its own, with fresh
+# namespaces, and prints one of
+#   ok - LABEL/NAME | not ok - LABEL/NAME: reason | skip - LABEL/NAME: reason
+# then its figures ($S/figures, one "# LABEL/NAME: ..." line each) and, if it
+# failed, the end of its log; NETNS_VERBOSE=1 adds its time and keeps the logs.
+# A script ends with its own run commands and `*) runner_main TABLE "$@"`.
+
+selected() { [[ -z ${NETNS_ONLY:-} || $1 =~ $NETNS_ONLY ]]; }
+
+# list_tests TABLE: the names in TABLE that NETNS_ONLY selects.
+list_tests() {
+	local -n tests=$1
+	local entry name
+	for entry in "${tests[@]}"; do
+		read -r name _ <<<"$entry"
+		selected "$name" && echo "$name"
+	done
+	return 0
+}
+
+# one FN ARGS...: the body of a scenario process (see run_one).
+one() {
+	S=$NETNS_S
+	umask 077
+	set -eE -o pipefail
+	trap '[[ -s $S/reason ]] || echo "line $LINENO: $BASH_COMMAND (status $?)" >"$S/reason"' ERR
+	PS4='+ ${FUNCNAME[0]:-main}:$LINENO: '
+	set -x
+	"$@"
+}
+
+# run_one LABEL NAME LIMIT FN ARGS...: run a scenario in its own process,
+# always tear its namespaces down, print its verdict.
+# shellcheck disable=SC2154 # here: the sourcing script's directory
+run_one() {
+	local label=$1 name=$2 limit=$3 t0=$SECONDS rc reason
+	shift 3
+	S=$T/$name
+	mkdir -p "$S"
+	topo_down >/dev/null 2>&1 # a clean slate even if a teardown went wrong
+	# In the background so that a signal to us interrupts `wait`; timeout
+	# gives the scenario its own process group, which cleanup can end.
+	NETNS_S=$S timeout -k 5 "$limit" bash "$here/${0##*/}" --one "$@" \
+		>"$S/log" 2>&1 </dev/null &
+	scenario=$!
+	wait "$scenario"
+	rc=$?
+	scenario=
+	# Tear down even if the log cannot be written any more.
+	topo_down >>"$S/log" 2>&1 || topo_down >/dev/null 2>&1
+	reason=$(head -n 1 "$S/reason" 2>/dev/null)
+	case $rc in
+	0) echo "ok - $label/$name"; ((passed++)) ;;
+	77) echo "skip - $label/$name: $reason"; ((skipped++)) ;;
+	124 | 137) echo "not ok - $label/$name: timed out after $limit s"; ((failed++)) ;;
+	*) echo "not ok - $label/$name: ${reason:-exit status $rc}"; ((failed++)) ;;
+	esac
+	[[ -e $S/figures ]] && sed "s|^|# $label/$name: |" "$S/figures"
+	if [[ $rc != 0 && $rc != 77 ]]; then
+		tail -n 25 "$S/log" | sed 's/^/#   /'
+		keep=1
+	fi
+	[[ ${NETNS_VERBOSE:-0} == 1 ]] && echo "# $label/$name: $((SECONDS - t0)) s"
+	rm -f "$S"/*.big # kept logs need not keep 100 MB configs
+	return 0
+}
+
+# run_set TABLE PREFIX LABEL [SETUP ARGS...]: run the selected scenarios of
+# TABLE in a fresh /tmp/PREFIX.XXXXXX ($T), after `SETUP ARGS...` if given
+# (which may use $T), and print the summary; 1 if any failed.
+run_set() {
+	local label=$3 entry name limit fn args t0=$SECONDS
+	local -n tests=$1
+	passed=0 failed=0 skipped=0 keep=0
+	T=$(mktemp -d "/tmp/$2.XXXXXX") || exit 1
+	shift 3
+	export NETNS_RUNID=$$
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM HUP
+	(($# == 0)) || "$@"
+	for entry in "${tests[@]}"; do
+		read -r name limit fn args <<<"$entry"
+		selected "$name" || continue
+		# shellcheck disable=SC2086 # args are words by design
+		run_one "$label" "$name" "$limit" "$fn" $args
+	done
+	echo "# $label: $passed passed, $failed failed, $skipped skipped in $((SECONDS - t0)) s"
+	((failed == 0))
+}
+
+# cleanup: runs on every exit, even a failed or interrupted one.
+cleanup() {
+	# A second ^C (timeout forwards one too) must not cut the cleanup short.
+	trap '' INT TERM HUP PIPE
+	if [[ -n ${scenario:-} ]]; then
+		kill -TERM -- "-$scenario" 2>/dev/null
+		wait_for 3 pid_gone "$scenario"
+	fi
+	topo_down >/dev/null 2>&1
+	if ((keep)) || [[ ${NETNS_VERBOSE:-0} == 1 ]]; then
+		echo "# logs kept in $T"
+	else
+		rm -rf "$T"
+	fi
+}
+
+# runner_main TABLE ARGS...: the commands every script has; TABLE is what
+# --list prints.  Anything else prints the script's Usage block.
+runner_main() {
+	case ${2:-} in
+	--check) env_check ;;
+	--list) list_tests "$1" ;;
+	--one) shift 2; one "$@" ;; # no locals here: the scenario would see them
+	*) sed -n '/^# Usage:/,/^# Environment/p' "$0" >&2; exit 2 ;;
+	esac
+}

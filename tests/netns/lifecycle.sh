@@ -583,88 +583,14 @@ t_wg_quick_bare() {
 	wait_for 2 sock_gone "$IF_Q" || fail "socket left behind after down"
 }
 
-# --- runner (as netns.sh's) ----------------------------------------------------
+# --- command line (the runner is lib.sh's) -------------------------------------
 
 env_check() {
 	[[ -x ${WGD:-$repo/wgd/wgd} ]] || { echo "wgd/wgd not built"; return 77; }
 	bash "$here/netns.sh" --check
 }
 
-selected() { [[ -z ${NETNS_ONLY:-} || $1 =~ $NETNS_ONLY ]]; }
-
-one() {
-	S=$NETNS_S
-	umask 077
-	set -eE -o pipefail
-	trap '[[ -s $S/reason ]] || echo "line $LINENO: $BASH_COMMAND (status $?)" >"$S/reason"' ERR
-	PS4='+ ${FUNCNAME[0]:-main}:$LINENO: '
-	set -x
-	"$@"
-}
-
-run_one() {
-	local label=$1 name=$2 limit=$3 rc reason
-	shift 3
-	S=$T/$name
-	mkdir -p "$S"
-	topo_down >/dev/null 2>&1
-	NETNS_S=$S timeout -k 5 "$limit" bash "$0" --one "$@" >"$S/log" 2>&1 </dev/null &
-	scenario=$!
-	wait "$scenario"
-	rc=$?
-	scenario=
-	topo_down >>"$S/log" 2>&1 || topo_down >/dev/null 2>&1
-	reason=$(head -n 1 "$S/reason" 2>/dev/null)
-	case $rc in
-	0) echo "ok - $label/$name"; ((passed++)) ;;
-	77) echo "skip - $label/$name: $reason"; ((skipped++)) ;;
-	124 | 137) echo "not ok - $label/$name: timed out after $limit s"; ((failed++)) ;;
-	*) echo "not ok - $label/$name: ${reason:-exit status $rc}"; ((failed++)) ;;
-	esac
-	if [[ $rc != 0 && $rc != 77 ]]; then
-		tail -n 25 "$S/log" | sed 's/^/#   /'
-		keep=1
-	fi
-	return 0
-}
-
-cleanup() {
-	trap '' INT TERM HUP PIPE
-	if [[ -n ${scenario:-} ]]; then
-		kill -TERM -- "-$scenario" 2>/dev/null
-		wait_for 3 pid_gone "$scenario"
-	fi
-	topo_down >/dev/null 2>&1
-	if ((keep)) || [[ ${NETNS_VERBOSE:-0} == 1 ]]; then
-		echo "# logs kept in $T"
-	else
-		rm -rf "$T"
-	fi
-}
-
-run_all() {
-	local label=$1 entry name limit fn args t0=$SECONDS
-	WGD=$2
-	export WGD
-	passed=0 failed=0 skipped=0 keep=0
-	T=$(mktemp -d /tmp/wgd-lifecycle.XXXXXX)
-	export NETNS_RUNID=$$
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM HUP
-	for entry in "${LIFECYCLE_TESTS[@]}"; do
-		read -r name limit fn args <<<"$entry"
-		selected "$name" || continue
-		# shellcheck disable=SC2086 # args are words by design
-		run_one "$label" "$name" "$limit" "$fn" $args
-	done
-	echo "# $label: $passed passed, $failed failed, $skipped skipped in $((SECONDS - t0)) s"
-	((failed == 0))
-}
-
 case ${1:-} in
---check) env_check ;;
---list) for e in "${LIFECYCLE_TESTS[@]}"; do read -r n _ <<<"$e"; selected "$n" && echo "$n"; done; true ;;
---one) shift; one "$@" ;;
-run) [[ $# == 3 ]] || exit 2; run_all "$2" "$3" ;;
-*) sed -n '/^# Usage:/,/^# Environment/p' "$0" >&2; exit 2 ;;
+run) [[ $# == 3 ]] || exit 2; export WGD=$3; run_set LIFECYCLE_TESTS wgd-lifecycle "$2" ;;
+*) runner_main LIFECYCLE_TESTS "$@" ;;
 esac
