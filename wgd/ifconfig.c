@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "wgd/conf.h"
+#include "wgd/firewall.h"
 #include "wgd/ifconfig.h"
 #include "wgd/log.h"
 
@@ -303,6 +304,31 @@ static void rules_del(struct ifconfig *ic, int family)
 		log_error("Cannot remove rule `table main suppress_prefixlength 0': %s",
 			  strerror(-ret));
 	ic->have.has_rules[fam_index(family)] = false;
+	firewall_remove(ic->ifname, family);
+}
+
+/*
+ * wg-quick's nftables rules go with the policy rules of a family (firewall.h); they name
+ * the interface's addresses, so every sync rewrites them, in one nft transaction each.
+ */
+static int firewall_sync(struct ifconfig *ic, char *err, size_t errlen, bool keep_going)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	int ret, first = 0;
+
+	for (size_t f = 0; f < 2; f++) {
+		if (!ic->have.has_rules[f])
+			continue;
+		ret = firewall_apply(ic->ifname, families[f], ic->have.rule_table, ic->have.addrs,
+				     ic->have.addrs_len, err, errlen);
+		if (ret < 0 && !keep_going)
+			return ret;
+		if (ret < 0) {
+			log_error("%s", err);
+			first = first ? first : ret;
+		}
+	}
+	return first;
 }
 
 /* Removal is quiet about objects the kernel already took away with the link. */
@@ -404,7 +430,8 @@ static int add_missing(struct ifconfig *ic, const struct ifconfig_state *want, c
 			first = first ? first : ret;
 		}
 	}
-	return first;
+	ret = firewall_sync(ic, err, errlen, keep_going);
+	return first ? first : ret;
 }
 
 int ifconfig_up(struct ifconfig *ic, const struct conf *c, char *err, size_t errlen)

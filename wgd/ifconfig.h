@@ -3,9 +3,9 @@
  * What wg-quick(8) does around `wg setconf`, done by the supervisor over rtnetlink:
  * addresses, MTU, link up, one route per AllowedIPs prefix and, for a /0 with Table=auto,
  * wg-quick's policy routing (fwmark T, "not fwmark T table T", "table main
- * suppress_prefixlength 0", the /0 in table T, src_valid_mark). Unlike wg-quick it keeps
- * a record of exactly what it installed, so a reload changes only the difference and a
- * shutdown removes only its own work. It never runs hooks and never speaks UAPI.
+ * suppress_prefixlength 0", the /0 in table T, src_valid_mark) with its nftables rules
+ * (firewall.h). Unlike wg-quick it keeps a record of exactly what it installed, so a
+ * reload changes only the difference and a shutdown removes only its own work. It never runs hooks and never speaks UAPI.
  */
 #ifndef WGD_IFCONFIG_H
 #define WGD_IFCONFIG_H

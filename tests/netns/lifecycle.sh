@@ -267,7 +267,16 @@ t_full_tunnel() {
 			fail "ip $fam: no default route in table $POLICY_TABLE"
 	done
 	expect_eq "src_valid_mark" "$(n1 sysctl -n net.ipv4.conf.all.src_valid_mark)" 1
+	# wg-quick's nftables rules: anti-spoofing for the address, the fwmark through conntrack
+	shows "iifname != \"$IF_A\" ip daddr $INNER_A4 fib saddr type != local drop" \
+		n1 nft list table ip "wgd-$IF_A" || fail "no anti-spoofing rule for $INNER_A4"
+	shows "meta l4proto udp meta mark $(printf '0x%08x' $POLICY_TABLE) ct mark set meta mark" \
+		n1 nft list table ip "wgd-$IF_A" || fail "no postmangle rule"
+	shows "meta l4proto udp meta mark set ct mark" n1 nft list table ip6 "wgd-$IF_A" ||
+		fail "no ip6 premangle rule"
 	stop "$IF_A" "$s" "$w"
+	! n1 nft list table ip "wgd-$IF_A" >/dev/null 2>&1 || fail "ip table left behind"
+	! n1 nft list table ip6 "wgd-$IF_A" >/dev/null 2>&1 || fail "ip6 table left behind"
 	no_rules -4 || fail "v4 policy rule left behind"
 	no_rules -6 || fail "v6 policy rule left behind"
 	! shows "suppress_prefixlength" ip1 rule show || fail "suppress rule left behind"
