@@ -275,6 +275,13 @@ int device_create(struct device **out, const char *ifname, int tun_fd, struct lo
 	if (ret < 0)
 		goto err;
 	dev->loop = loop;
+	/*
+	 * The kernel creates a TUN link down. The port is drawn now, so get=1 shows the
+	 * port the link will listen on, but bound only when the link comes up.
+	 */
+	dev->is_up = tun_fd < 0;
+	if (!dev->is_up)
+		udp_socket_close(&dev->sock);
 	ret = device_watch_socket(dev, 0, &dev->sock);
 	if (ret == 0)
 		ret = device_watch_tun(dev);
@@ -282,12 +289,107 @@ int device_create(struct device **out, const char *ifname, int tun_fd, struct lo
 		goto err;
 	device_read_mtu(dev);
 	device_tun_offload(dev);
-	dev->is_up = true;
 	*out = dev;
 	return 0;
 err:
 	device_destroy(dev);
 	return ret;
+}
+
+static bool device_socket_is_open(const struct device *dev)
+{
+	return dev->sock.fd4 >= 0 || dev->sock.fd6 >= 0;
+}
+
+/* Binds the remembered port and fwmark again, in the current bank. 0 or -errno. */
+static int device_socket_reopen(struct device *dev)
+{
+	int ret;
+
+	if (device_socket_is_open(dev))
+		return 0;
+	ret = udp_socket_open(&dev->sock, dev->sock.port, dev->fwmark);
+	if (ret < 0)
+		return ret;
+	ret = device_watch_socket(dev, dev->udp_bank, &dev->sock);
+	if (ret < 0)
+		udp_socket_close(&dev->sock);
+	return ret;
+}
+
+static void device_socket_close(struct device *dev)
+{
+	device_unwatch_socket(dev, dev->udp_bank);
+	udp_socket_close(&dev->sock);
+}
+
+/* The housekeeping retry of a bind that failed when the link came up. */
+static void device_socket_retry(struct device *dev)
+{
+	if (!dev->is_up || device_socket_is_open(dev) || device_socket_reopen(dev) < 0)
+		return;
+	log_info("Listening on UDP port %u", dev->sock.port);
+}
+
+/*
+ * Link down, as the kernel's wg_stop. The sockets are closed like the kernel's, rather
+ * than kept open with the receive path dropping everything: a peer then gets ICMP port
+ * unreachable instead of silence, the port is free, and the socket code already reopens
+ * a port in place (udp_socket_close keeps port and fwmark). is_up goes false first, so
+ * nothing below can arm a timer or send.
+ */
+static void device_stop(struct device *dev)
+{
+	struct peer *p;
+
+	dev->is_up = false;
+	for (p = dev->peers_first; p; p = p->next) {
+		packet_queue_purge(&p->staged, &dev->pool);
+		timers_peer_disarm(p);
+		peer_clear_keys(p); /* handshake and keypairs, wiped; their indices dropped */
+		p->last_sent_handshake_ns = TIMER_OFF;
+	}
+	while (hsqueue_len(&dev->hsq))
+		hsqueue_pop(&dev->hsq);
+	device_socket_close(dev);
+	log_info("Interface %s down: sessions cleared", dev->ifname);
+}
+
+/*
+ * Link up, as the kernel's wg_open. Unlike the kernel we cannot refuse the up when the
+ * port was taken meanwhile: the link is up anyway, so we log, come up without sockets
+ * (sends fail, handshakes retry on their timers) and retry the bind every second.
+ */
+static void device_open(struct device *dev, uint64_t now_ns)
+{
+	int ret = device_socket_reopen(dev);
+	struct peer *p;
+
+	dev->is_up = true;
+	if (ret < 0)
+		log_error("Interface %s up, but cannot bind UDP port %u: %s (retrying)",
+			  dev->ifname, dev->sock.port, strerror(-ret));
+	else
+		log_info("Interface %s up, listening on UDP port %u", dev->ifname, dev->sock.port);
+	for (p = dev->peers_first; p; p = p->next) {
+		send_staged_packets(p, now_ns);
+		if (p->persistent_keepalive_s)
+			send_keepalive(p, now_ns);
+	}
+	send_flush(dev);
+}
+
+void device_set_up(struct device *dev, bool up, uint64_t now_ns)
+{
+	if (up && !dev->is_up)
+		device_open(dev, now_ns);
+	else if (!up && dev->is_up)
+		device_stop(dev);
+	else if (up)
+		device_socket_retry(dev);
+	else
+		device_socket_close(dev); /* a listen port set while down bound one */
+	device_rearm(dev);
 }
 
 void device_destroy(struct device *dev)
@@ -436,6 +538,9 @@ void device_udp_receive(struct device *dev, uint8_t *buf, size_t len, struct end
 	static struct log_ratelimit rl;
 	enum message_type type = receive_classify(buf, len);
 
+	/* a down link's sockets are closed; this only guards the handshake queue */
+	if (!dev->is_up)
+		return;
 	if (type != MESSAGE_HANDSHAKE_INITIATION && type != MESSAGE_HANDSHAKE_RESPONSE) {
 		receive_datagram(dev, buf, len, from, now_ns);
 		return;
@@ -503,6 +608,7 @@ void device_timers_run(struct device *dev, uint64_t now_ns)
 	device_handshakes_run(dev, now_ns);
 	timers_run(dev, now_ns);
 	if (dev->housekeeping_ns <= now_ns) {
+		device_socket_retry(dev);
 		device_read_mtu(dev);
 		ratelimiter_gc(&dev->ratelimiter, now_ns);
 		dev->housekeeping_ns = now_ns + NSEC_PER_SEC;

@@ -63,7 +63,7 @@ struct device {
 	char ifname[IFNAMSIZ];
 	int tun_fd;	  /* -1 when detached (tests) */
 	unsigned int mtu; /* TUN MTU, re-read each second by the loop; caps padding */
-	bool is_up;	  /* false: no timers are armed, nothing is sent */
+	bool is_up;	  /* the link is up (IFF_UP); false: no timers, no sends, no receives */
 
 	struct udp_socket sock;
 	uint32_t fwmark;
@@ -114,8 +114,10 @@ struct device {
 
 /*
  * Sets up a device for the TUN interface ifname with tun_fd (owned by the device from
- * now on, closed by device_destroy; -1 for none) and opens the UDP socket on a random
- * port. loop may be NULL (no socket watching). Returns 0 or -errno.
+ * now on, closed by device_destroy; -1 for none) and draws a random UDP port. With a TUN
+ * the device starts down, its port unbound, as a new link is: the owner reports the
+ * link's real state with device_set_up. Without one (tests) it starts up and bound.
+ * loop may be NULL (no socket watching). Returns 0 or -errno.
  */
 int __must_check device_create(struct device **out, const char *ifname, int tun_fd,
 			       struct loop *loop);
@@ -140,6 +142,19 @@ bool device_udp_is_batched(const struct device *dev);
  */
 void device_tun_write(struct device *dev, uint8_t *pkt, size_t len);
 void device_tun_flush(struct device *dev);
+
+/*
+ * Follows the link's administrative state (IFF_UP), as the kernel module's wg_stop and
+ * wg_open do. Down: every peer's staged packets, timers, handshake and keypairs (wiped)
+ * are dropped, the queued handshake messages too, and the UDP sockets closed; nothing is
+ * sent or received until up. Up: the sockets are bound again on the same port (on
+ * failure: an error is logged and the bind retried every second), then every peer's
+ * staged packets go and a peer with a persistent keepalive sends one (which starts a
+ * handshake). A call that changes nothing only makes sure the sockets match the state:
+ * closed while down (a listen port set while down binds one), bound while up (retrying
+ * a failed bind).
+ */
+void device_set_up(struct device *dev, bool up, uint64_t now_ns);
 
 /* Removes every peer, wipes the identity, closes the socket and TUN fd, frees. */
 void device_destroy(struct device *dev);

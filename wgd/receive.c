@@ -340,6 +340,9 @@ void receive_datagram(struct device *dev, uint8_t *buf, size_t len, struct endpo
 	static struct log_ratelimit rl;
 	enum message_type type = receive_classify(buf, len);
 
+	/* A down link receives nothing (its sockets are closed: see device_set_up). */
+	if (!dev->is_up)
+		return;
 	switch (type) {
 	case MESSAGE_HANDSHAKE_INITIATION:
 	case MESSAGE_HANDSHAKE_RESPONSE:

@@ -158,6 +158,12 @@ void timers_peer_stop(struct peer *p)
 	heap_update(last);
 }
 
+void timers_peer_disarm(struct peer *p)
+{
+	timers_all_off(&p->timers);
+	heap_update(p);
+}
+
 uint64_t timers_next_deadline(const struct device *dev)
 {
 	return dev->timers.len ? peer_key(dev->timers.items[0]) : TIMER_OFF;

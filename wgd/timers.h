@@ -50,6 +50,8 @@ int __must_check timers_heap_reserve(struct timers_heap *h, size_t peers);
 void timers_peer_start(struct peer *peer);
 /* All timers off; leaves the heap. Call before the peer is freed. */
 void timers_peer_stop(struct peer *peer);
+/* All timers off; stays in the heap (the kernel's wg_timers_stop, on link down). */
+void timers_peer_disarm(struct peer *peer);
 
 /* The earliest deadline of any peer, or TIMER_OFF. */
 uint64_t timers_next_deadline(const struct device *dev);

@@ -6,16 +6,20 @@
  * a root that lacks CAP_KILL to a process of another uid), or when its link is deleted.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "netlink/rtnl_watch.h"
+#include "wgd/clock.h"
 #include "wgd/device.h"
 #include "wgd/log.h"
 #include "wgd/loop.h"
 #include "wgd/privs.h"
+#include "wgd/tun.h"
 #include "wgd/uapi.h"
 #include "wgd/worker.h"
 
@@ -25,6 +29,10 @@ struct worker {
 	struct device *dev;
 	struct uapi_server srv;
 	int ready_fd;
+	/* the link's administrative state (ip link set up/down), for device_set_up */
+	struct rtnl_watch *link_watch;
+	struct loop_source link_src;
+	int ifindex;
 };
 
 static void on_signal(void *ctx, int signo)
@@ -47,6 +55,65 @@ static void on_lifeline(struct loop_source *src, uint32_t events)
 	(void)events; /* the supervisor never writes: any event is EOF or hangup */
 	log_info("The supervisor is gone, shutting down");
 	loop_stop(&w->loop);
+}
+
+static void on_link(void *ctx, int ifindex, unsigned int flags)
+{
+	struct worker *w = ctx;
+
+	if (ifindex == w->ifindex)
+		device_set_up(w->dev, flags & IFF_UP, clock_boottime_ns());
+}
+
+static void on_link_watch(struct loop_source *src, uint32_t events)
+{
+	static int last_err;
+	struct worker *w = container_of(src, struct worker, link_src);
+	int ret = rtnl_watch_read(w->link_watch, on_link, w);
+
+	(void)events;
+	/* Notifications were lost: ask again; the answer queues behind what is pending. */
+	if (ret == -ENOBUFS)
+		ret = rtnl_watch_query(w->link_watch, w->ifindex);
+	/* once per kind of failure: a level-triggered fd may report it again and again */
+	if (ret < 0 && ret != last_err)
+		log_error("Cannot follow the state of %s: %s", w->dev->ifname, strerror(-ret));
+	last_err = ret;
+}
+
+/*
+ * Joins the link notifications before asking for the link's state, so no change can fall
+ * between the two: the answer, and every later change, arrive through on_link_watch.
+ */
+static int watch_link(struct worker *w)
+{
+	int ret;
+
+	if (w->dev->tun_fd < 0)
+		return 0;
+	ret = tun_get_ifindex(w->dev->ifname);
+	if (ret < 0)
+		return ret;
+	w->ifindex = ret;
+	ret = rtnl_watch_open(&w->link_watch);
+	if (ret < 0)
+		return ret;
+	w->link_src =
+		(struct loop_source){ .fd = rtnl_watch_fd(w->link_watch), .fn = on_link_watch };
+	ret = loop_add(&w->loop, &w->link_src, EPOLLIN);
+	if (ret < 0) {
+		w->link_src.fn = NULL;
+		return ret;
+	}
+	return rtnl_watch_query(w->link_watch, w->ifindex);
+}
+
+static void unwatch_link(struct worker *w)
+{
+	if (w->link_src.fn)
+		loop_del(&w->loop, &w->link_src);
+	rtnl_watch_close(w->link_watch);
+	w->link_watch = NULL;
 }
 
 static void on_timer(void *ctx, uint64_t now_ns)
@@ -79,6 +146,12 @@ static int setup(struct worker *w, const struct worker_args *a, int *uapi_fd)
 	ret = device_create(&w->dev, a->ifname, a->tun_fd, &w->loop);
 	if (ret < 0) {
 		fprintf(stderr, "wgd: cannot set up interface `%s': %s\n", a->ifname,
+			strerror(-ret));
+		return ret;
+	}
+	ret = watch_link(w);
+	if (ret < 0) {
+		fprintf(stderr, "wgd: cannot follow the link state of `%s': %s\n", a->ifname,
 			strerror(-ret));
 		return ret;
 	}
@@ -116,7 +189,7 @@ static int serve(const struct worker_args *a)
 	}
 	if (setup(&w, a, &uapi_fd) < 0)
 		goto out_clear;
-	log_info("Interface %s up, listening on UDP port %u", w.dev->ifname, w.dev->sock.port);
+	log_info("Serving interface %s, UDP port %u", w.dev->ifname, w.dev->sock.port);
 	report_ready(&w);
 	device_rearm(w.dev);
 	ret = loop_run(&w.loop, on_timer, w.dev);
@@ -128,6 +201,7 @@ out_clear:
 	if (w.lifeline.fn)
 		loop_del(&w.loop, &w.lifeline);
 	uapi_server_clear(&w.srv);
+	unwatch_link(&w);
 	device_destroy(w.dev);
 	loop_clear(&w.loop);
 out:

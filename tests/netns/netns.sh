@@ -68,6 +68,7 @@ SINGLE_TESTS=(
 	"exit-on-sigterm 60 t_exit_sigterm"
 	"foreground 60 t_foreground"
 	"default-mtu 60 t_default_mtu"
+	"link-down 60 t_link_down"
 	"show-doesnotexist 60 t_show_missing"
 )
 

@@ -438,6 +438,51 @@ t_foreground() {
 	wait_for 2 sock_gone "$IF_A" || fail "socket left behind"
 }
 
+# `ip link set IF down` stops the tunnel, as the kernel module's wg_stop does:
+# sessions and timers go, so A sends nothing to B even with persistent
+# keepalive 1 (nft counts A's datagrams to B's port); the peer's latest
+# handshake time stays, as it does in the kernel and wireguard-go (a peer
+# attribute wg_stop leaves alone). `ip link set IF up` brings the tunnel
+# back with a new handshake. Debian's wireguard-go (0.0.20220316) cannot be the
+# reference here: on this kernel an empty TUN write gives EINVAL whether the link
+# is up or down, which its probe reads as "up", so it never sees the link go down.
+t_link_down() {
+	local hs before after t0
+	[[ ${DA##*/} != wireguard-go ]] ||
+		skip "wireguard-go 0.0.20220316 does not see the link go down on this kernel"
+	pair_up 4 nopsk
+	ping1 "$ns1" "$INNER_B4" >/dev/null || fail "no ping through the tunnel before down"
+	n1 nft -f - <<-EOF
+		table inet wgdcount {
+			counter tob { }
+			chain out {
+				type filter hook output priority filter; policy accept;
+				udp dport $PORT_B counter name tob
+			}
+		}
+	EOF
+	wg set "$IF_A" peer "$PUB_B" persistent-keepalive 1
+	sleep 2
+	(($(counter_packets tob) > 0)) || fail "A sent nothing to B while up: the count proves nothing"
+	hs=$(peer_field "$IF_A" latest-handshakes "$PUB_B")
+	ip1 link set "$IF_A" down
+	sleep 1
+	before=$(counter_packets tob)
+	sleep 10
+	after=$(counter_packets tob)
+	expect_eq "datagrams A sent to B in 10 s while down" "$((after - before))" 0
+	expect_eq "latest handshake while down" "$(peer_field "$IF_A" latest-handshakes "$PUB_B")" "$hs"
+	expect_eq "listen port while down" "$(wg show "$IF_A" listen-port)" "$PORT_A"
+	ip1 link set "$IF_A" up
+	t0=$SECONDS
+	until ping1 "$ns1" "$INNER_B4" >/dev/null; do
+		((SECONDS - t0 < 5)) || fail "no ping through the tunnel 5 s after up"
+	done
+	(($(peer_field "$IF_A" latest-handshakes "$PUB_B") > hs)) ||
+		fail "no new handshake after up"
+	expect_eq "listen port after up" "$(wg show "$IF_A" listen-port)" "$PORT_A"
+}
+
 # A bare daemon's link starts at 1420 (1500 - 80), as wireguard-go's and the kernel's do,
 # so a tunnel configured with wg alone fits a 1500-byte path unfragmented; checked both
 # with `ip` and with a maximum-size DF ping through the tunnel.
