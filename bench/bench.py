@@ -17,6 +17,7 @@ import os
 import platform
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,8 +40,8 @@ HS_WINDOW_NOTE = ("hsload keeps at most 128 initiations in flight (a closed loop
                   "`noise_handshake_consume_response`. Initiations from 1 024 static keys "
                   "are built before the timed window, so hsload's own X25519 work does not "
                   "compete with the responder; each run starts from a `wg setconf` that "
-                  "re-adds the 1 024 peers. wgd decides it is under load from the rate (128 "
-                  "handshake messages in a second), wireguard-go from its queue (128 waiting), "
+                  "re-adds the 1 024 peers. wgd is under load from 128 handshake messages in a "
+                  "second or 128 queued, wireguard-go only from its queue (128 waiting), "
                   "so in this closed loop wgd checks mac2 and its per-address limit and "
                   "wireguard-go does not; both are cheap next to the X25519 work. The responder's CPU time per handshake is its "
                   "utime+stime over the whole hsload run divided by the responses it sent, which "
@@ -112,6 +113,20 @@ def loadavg():
         return "?"
 
 
+def source_revision():
+    """" (commit abc1234[, modified])" for the tree the bench runs from, or ""."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        rev = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", here, "status", "--porcelain", "--untracked-files=no",
+                                "--", "wgd", "crypto", "netlink"], capture_output=True, text=True,
+                               timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return f" (commit {rev}{', modified' if dirty else ''})" if rev else ""
+
+
 def machine_meta(cfg):
     cpu = "unknown CPU"
     try:
@@ -121,7 +136,7 @@ def machine_meta(cfg):
         pass
     return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(),
-            "wgd": first_line([cfg.binaries["wgd"], "--version"]),
+            "wgd": first_line([cfg.binaries["wgd"], "--version"]) + source_revision(),
             "wireguard_go": first_line([cfg.binaries["wireguard-go"], "--version"]),
             "iperf3": first_line(["iperf3", "--version"]),
             "duration": cfg.duration, "runs": cfg.runs, "smoke": cfg.smoke,
