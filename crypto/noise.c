@@ -100,11 +100,26 @@ void noise_handshake_clear(struct noise_handshake *hs)
 
 void noise_handshake_precompute(struct noise_handshake *hs, const struct noise_static_identity *id)
 {
+	(void)id; /* the DH waits for its first use: static_static() */
 	noise_handshake_clear(hs);
-	/* An all-zero result marks a low-order peer key: every handshake is then refused. */
-	if (!id->has_identity ||
-	    !dh(hs->precomputed_static_static, id->static_private, hs->remote_static))
-		wipe(hs->precomputed_static_static, sizeof(hs->precomputed_static_static));
+	wipe(hs->precomputed_static_static, sizeof(hs->precomputed_static_static));
+	hs->has_static_static = false;
+}
+
+/*
+ * DH(s_local, S_remote), computed once per identity and peer. An all-zero result marks
+ * a low-order peer key (or no identity yet): every handshake is then refused.
+ */
+static const uint8_t *static_static(struct noise_handshake *hs,
+				    const struct noise_static_identity *id)
+{
+	if (!hs->has_static_static) {
+		if (!id->has_identity ||
+		    !dh(hs->precomputed_static_static, id->static_private, hs->remote_static))
+			wipe(hs->precomputed_static_static, sizeof(hs->precomputed_static_static));
+		hs->has_static_static = true;
+	}
+	return hs->precomputed_static_static;
 }
 
 void noise_handshake_set_preshared_key(struct noise_handshake *hs, const uint8_t *preshared_key)
@@ -263,7 +278,7 @@ static void ephemeral_generate(uint8_t private_key[static NOISE_PRIVATE_KEY_LEN]
 static bool __must_check
 initiation_write(uint8_t *out, uint8_t ck[static NOISE_HASH_LEN], uint8_t h[static NOISE_HASH_LEN],
 		 const uint8_t ephemeral_private[static NOISE_PRIVATE_KEY_LEN],
-		 const struct noise_handshake *hs, const struct noise_static_identity *id,
+		 struct noise_handshake *hs, const struct noise_static_identity *id,
 		 const uint8_t *payload, size_t payload_len)
 {
 	uint8_t key[NOISE_SYMMETRIC_KEY_LEN];
@@ -279,7 +294,7 @@ initiation_write(uint8_t *out, uint8_t ck[static NOISE_HASH_LEN], uint8_t h[stat
 	/* s */
 	encrypt_and_hash(out + BODY_STATIC, id->static_public, NOISE_PUBLIC_KEY_LEN, key, h);
 	/* ss */
-	if (!mix_precomputed_dh(ck, key, hs->precomputed_static_static))
+	if (!mix_precomputed_dh(ck, key, static_static(hs, id)))
 		goto out;
 	/* {t} */
 	encrypt_and_hash(out + BODY_INITIATION_PAYLOAD, payload, payload_len, key, h);
@@ -319,7 +334,7 @@ static struct noise_handshake *initiation_read(const uint8_t *in, uint8_t ck[sta
 	if (!hs)
 		goto out;
 	/* ss */
-	if (!mix_precomputed_dh(ck, key, hs->precomputed_static_static)) {
+	if (!mix_precomputed_dh(ck, key, static_static(hs, id))) {
 		hs = NULL;
 		goto out;
 	}

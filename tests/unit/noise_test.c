@@ -551,3 +551,30 @@ Test(noise, psk_must_match)
 	cr_assert(noise_handshake_create_response(&mr, &b.hs, &b.id, 4));
 	cr_assert(noise_handshake_consume_response(&a.hs, &mr, &a.id));
 }
+
+/*
+ * The static-static DH waits for the first handshake that needs it (adding a peer costs
+ * no X25519), equals crypto_scalarmult(s_a, S_b) computed here independently, and is
+ * forgotten by noise_handshake_precompute after an identity change.
+ */
+Test(noise, static_static_computed_at_first_use)
+{
+	struct party a, b;
+	struct message_handshake_initiation mi;
+	uint8_t want[32], key[32];
+
+	parties_init(&a, &b);
+	cr_assert(not(a.hs.has_static_static));
+	cr_assert(key_is_zero(a.hs.precomputed_static_static));
+	party_key(key, 1);
+	cr_assert(eq(int, crypto_scalarmult(want, key, b.id.static_public), 0));
+	cr_assert(noise_handshake_create_initiation(&mi, &a.hs, &a.id, 1, unix_base));
+	cr_assert(a.hs.has_static_static);
+	cr_assert(eq(u8[32], a.hs.precomputed_static_static, want));
+	cr_assert(not(b.hs.has_static_static));
+	cr_assert(consume(&b, &mi, boot_base) == &b.hs);
+	cr_assert(eq(u8[32], b.hs.precomputed_static_static, want)); /* DH is symmetric */
+	noise_handshake_precompute(&a.hs, &a.id);
+	cr_assert(not(a.hs.has_static_static));
+	cr_assert(key_is_zero(a.hs.precomputed_static_static));
+}
