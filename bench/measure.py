@@ -91,7 +91,7 @@ def x25519(hsload, seconds):
     """crypto_scalarmult per second on one core, and the handshake bound derived from it.
 
     A responder does one variable-base X25519 to consume an initiation (es; ss is
-    precomputed per peer) and three for its response (a fixed-base one to make its
+    computed once per peer and kept) and three for its response (a fixed-base one to make its
     ephemeral key, then ee and se): 3 variable + 1 fixed per handshake."""
     res = run([hsload, "x25519", seconds], seconds + 15)
     rates = json.loads(res.stdout)
