@@ -538,13 +538,13 @@ void device_udp_receive(struct device *dev, uint8_t *buf, size_t len, struct end
 	static struct log_ratelimit rl;
 	enum message_type type = receive_classify(buf, len);
 
+	if (type != MESSAGE_HANDSHAKE_INITIATION && type != MESSAGE_HANDSHAKE_RESPONSE) {
+		receive_message(dev, type, buf, len, from, now_ns);
+		return;
+	}
 	/* a down link's sockets are closed; this only guards the handshake queue */
 	if (!dev->is_up)
 		return;
-	if (type != MESSAGE_HANDSHAKE_INITIATION && type != MESSAGE_HANDSHAKE_RESPONSE) {
-		receive_datagram(dev, buf, len, from, now_ns);
-		return;
-	}
 	/* Full: drop, as the kernel (4096) and wireguard-go (1024) drop past their queue. */
 	if (!hsqueue_push(&dev->hsq, type, buf, len, from)) {
 		dev->hs_dropped++;
@@ -568,7 +568,7 @@ unsigned int device_handshakes_run(struct device *dev, uint64_t now_ns)
 	unsigned int n;
 
 	for (n = 0; n < HSQUEUE_BUDGET && (e = hsqueue_peek(&dev->hsq)); n++) {
-		receive_datagram(dev, e->buf, e->len, &e->from, now_ns);
+		receive_message(dev, e->type, e->buf, e->len, &e->from, now_ns);
 		hsqueue_pop(&dev->hsq);
 	}
 	return n;

@@ -18,25 +18,23 @@
 enum { FIREWALL_SCRIPT_MAX = 16384, FIREWALL_OUT_MAX = 512 };
 
 /* wg-quick's priorities: raw (-300) before conntrack, mangle (-150) after it */
-static const char script_head[] =
-	"table %1$s wgd-%2$s {}\n"
-	"delete table %1$s wgd-%2$s\n"
-	"table %1$s wgd-%2$s {\n"
-	"\tchain preraw {\n"
-	"\t\ttype filter hook prerouting priority -300; policy accept;\n";
+static const char script_head[] = "table %1$s wgd-%2$s {}\n"
+				  "delete table %1$s wgd-%2$s\n"
+				  "table %1$s wgd-%2$s {\n"
+				  "\tchain preraw {\n"
+				  "\t\ttype filter hook prerouting priority -300; policy accept;\n";
 static const char script_rule[] =
 	"\t\tiifname != \"%s\" %s daddr %s fib saddr type != local drop\n";
-static const char script_tail[] =
-	"\t}\n"
-	"\tchain premangle {\n"
-	"\t\ttype filter hook prerouting priority -150; policy accept;\n"
-	"\t\tmeta l4proto udp meta mark set ct mark\n"
-	"\t}\n"
-	"\tchain postmangle {\n"
-	"\t\ttype filter hook postrouting priority -150; policy accept;\n"
-	"\t\tmeta l4proto udp meta mark %u ct mark set meta mark\n"
-	"\t}\n"
-	"}\n";
+static const char script_tail[] = "\t}\n"
+				  "\tchain premangle {\n"
+				  "\t\ttype filter hook prerouting priority -150; policy accept;\n"
+				  "\t\tmeta l4proto udp meta mark set ct mark\n"
+				  "\t}\n"
+				  "\tchain postmangle {\n"
+				  "\t\ttype filter hook postrouting priority -150; policy accept;\n"
+				  "\t\tmeta l4proto udp meta mark %u ct mark set meta mark\n"
+				  "\t}\n"
+				  "}\n";
 
 static const char *family_word(int family)
 {
@@ -79,8 +77,7 @@ int firewall_script(char *buf, size_t len, const char *ifname, int family, uint3
 	if (!append(buf, len, &off, script_head, pf, ifname))
 		return -ENOSPC;
 	for (size_t i = 0; i < n; i++) {
-		if (addrs[i].family != family ||
-		    !inet_ntop(family, &addrs[i].ip6, ip, sizeof(ip)))
+		if (addrs[i].family != family || !inet_ntop(family, &addrs[i].ip6, ip, sizeof(ip)))
 			continue;
 		if (!append(buf, len, &off, script_rule, ifname, pf, ip))
 			return -ENOSPC;
@@ -180,8 +177,8 @@ static void first_line(char *s)
 	s[strcspn(s, "\n")] = '\0';
 }
 
-int firewall_apply(const char *ifname, int family, uint32_t mark,
-		   const struct rtnl_prefix *addrs, size_t n, char *err, size_t errlen)
+int firewall_apply(const char *ifname, int family, uint32_t mark, const struct rtnl_prefix *addrs,
+		   size_t n, char *err, size_t errlen)
 {
 	char script[FIREWALL_SCRIPT_MAX], out[FIREWALL_OUT_MAX];
 	int ret = firewall_script(script, sizeof(script), ifname, family, mark, addrs, n);
@@ -196,8 +193,10 @@ int firewall_apply(const char *ifname, int family, uint32_t mark,
 	if (ret == 0)
 		return 0;
 	if (ret > 0 && WIFEXITED(ret) && WEXITSTATUS(ret) == 127)
-		snprintf(err, errlen, "cannot add the full-tunnel firewall rules of %s: "
-			 "nft not found (install nftables)", ifname);
+		snprintf(err, errlen,
+			 "cannot add the full-tunnel firewall rules of %s: "
+			 "nft not found (install nftables)",
+			 ifname);
 	else if (ret > 0)
 		snprintf(err, errlen, "cannot add the full-tunnel firewall rules of %s: nft: %s",
 			 ifname, *out ? out : "failed");

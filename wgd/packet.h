@@ -108,5 +108,8 @@ enum message_type receive_classify(const uint8_t *buf, size_t len);
 /* Processes one datagram from `from`; buf is dev->rx_buf and may be decrypted in place. */
 void receive_datagram(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,
 		      uint64_t now_ns);
+/* The same for a datagram already classified (type from receive_classify). */
+void receive_message(struct device *dev, enum message_type type, uint8_t *buf, size_t len,
+		     struct endpoint *from, uint64_t now_ns);
 
 #endif

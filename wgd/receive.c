@@ -337,8 +337,13 @@ static void receive_data(struct device *dev, uint8_t *buf, size_t len, struct en
 void receive_datagram(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,
 		      uint64_t now_ns)
 {
+	receive_message(dev, receive_classify(buf, len), buf, len, from, now_ns);
+}
+
+void receive_message(struct device *dev, enum message_type type, uint8_t *buf, size_t len,
+		     struct endpoint *from, uint64_t now_ns)
+{
 	static struct log_ratelimit rl;
-	enum message_type type = receive_classify(buf, len);
 
 	/* A down link receives nothing (its sockets are closed: see device_set_up). */
 	if (!dev->is_up)

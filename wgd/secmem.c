@@ -69,8 +69,8 @@ size_t secmem_unlocked_bytes(void)
 void secmem_pool_init(struct secmem_pool *pool, size_t obj_size)
 {
 	memset(pool, 0, sizeof(*pool));
-	pool->slot_size = round_up(obj_size > sizeof(void *) ? obj_size : sizeof(void *),
-				   SECMEM_ALIGN);
+	pool->slot_size =
+		round_up(obj_size > sizeof(void *) ? obj_size : sizeof(void *), SECMEM_ALIGN);
 	pool->next_chunk = SECMEM_CHUNK_FIRST;
 }
 

@@ -38,6 +38,7 @@
 #include "crypto/key.h"
 #include "crypto/messages.h"
 #include "crypto/noise.h"
+#include "wgd/clock.h"
 
 enum flood_values {
 	MAX_PACKET = 1500,
@@ -52,19 +53,6 @@ enum flood_values {
 	MAX_LAG_NS = 100 * NSEC_PER_MSEC, /* behind schedule by more: skip, do not burst */
 	LINGER_NS = 300 * NSEC_PER_MSEC,  /* replies still counted after the last send */
 };
-
-static uint64_t clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t now_ns(void)
-{
-	return clock_ns(CLOCK_BOOTTIME);
-}
 
 static void sleep_until(uint64_t deadline_ns)
 {
@@ -351,11 +339,11 @@ static void replay_send_batch(struct replay *r, int fd)
 
 static void replay_loop(struct replay *r, int fd, double *elapsed_s)
 {
-	uint64_t start = now_ns(), now = start;
+	uint64_t start = clock_boottime_ns(), now = start;
 	uint64_t end = start + (uint64_t)(r->duration_s * NSEC_PER_SEC);
 	uint64_t interval = r->pps ? r->batch * NSEC_PER_SEC / r->pps : 0, next = start;
 
-	while ((now = now_ns()) < end) {
+	while ((now = clock_boottime_ns()) < end) {
 		if (interval && now < next) {
 			sleep_until(next < end ? next : end);
 			continue;
@@ -601,10 +589,10 @@ static void cookie_receive(struct cookie_run *c, int fd)
 
 		if (type == MESSAGE_HANDSHAKE_RESPONSE &&
 		    n == sizeof(struct message_handshake_response))
-			cookie_on_response(c, buf, (size_t)n, now_ns());
+			cookie_on_response(c, buf, (size_t)n, clock_boottime_ns());
 		else if (type == MESSAGE_HANDSHAKE_COOKIE &&
 			 n == sizeof(struct message_handshake_cookie))
-			cookie_on_cookie(c, buf, now_ns());
+			cookie_on_cookie(c, buf, clock_boottime_ns());
 		else
 			c->bad++;
 	}
@@ -616,10 +604,10 @@ static void cookie_loop(struct cookie_run *c, int fd)
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	struct timespec ts;
 
-	c->start_ns = next = now_ns();
-	c->start_unix_ns = clock_ns(CLOCK_REALTIME);
+	c->start_ns = next = clock_boottime_ns();
+	c->start_unix_ns = clock_realtime_ns();
 	end = c->start_ns + (uint64_t)(c->duration_s * NSEC_PER_SEC);
-	while ((now = now_ns()) < end + LINGER_NS) {
+	while ((now = clock_boottime_ns()) < end + LINGER_NS) {
 		if (now < end && now >= next) {
 			cookie_send_next(c, fd, now);
 			next += interval;
@@ -628,7 +616,7 @@ static void cookie_loop(struct cookie_run *c, int fd)
 		}
 		cookie_receive(c, fd);
 		/* sleep until the next send is due, or a reply arrives */
-		now = now_ns();
+		now = clock_boottime_ns();
 		wait = now < next && next - now < interval ? next - now : interval;
 		ts = (struct timespec){ .tv_sec = (time_t)(wait / NSEC_PER_SEC),
 					.tv_nsec = (long)(wait % NSEC_PER_SEC) };

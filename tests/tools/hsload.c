@@ -46,6 +46,7 @@
 #include "crypto/key.h"
 #include "crypto/messages.h"
 #include "crypto/noise.h"
+#include "wgd/clock.h"
 
 enum hsload_values {
 	TIMESTAMP_STEP_NS = 25 * NSEC_PER_MSEC, /* > 2^24 ns, the TAI64N whitening */
@@ -76,19 +77,6 @@ struct pool {
 	struct message_handshake_initiation *msgs;
 	struct noise_handshake *verify;
 };
-
-static uint64_t clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t mono_ns(void)
-{
-	return clock_ns(CLOCK_MONOTONIC);
-}
 
 static void *xcalloc(size_t n, size_t size)
 {
@@ -229,7 +217,7 @@ static int cmd_keygen(int argc, char *argv[])
 static double x25519_rate(bool fixed_base, double seconds)
 {
 	uint8_t scalar[NOISE_PRIVATE_KEY_LEN], point[NOISE_PUBLIC_KEY_LEN];
-	uint64_t start = mono_ns(), elapsed;
+	uint64_t start = clock_boottime_ns(), elapsed;
 	unsigned long n = 0;
 	int ret = 0;
 
@@ -244,7 +232,7 @@ static double x25519_rate(bool fixed_base, double seconds)
 			scalar[i % NOISE_PRIVATE_KEY_LEN] ^= point[0];
 		}
 		n += 64;
-		elapsed = mono_ns() - start;
+		elapsed = clock_boottime_ns() - start;
 	} while (elapsed < (uint64_t)(seconds * NSEC_PER_SEC));
 	wipe(scalar, sizeof(scalar));
 	return ret ? -1 : (double)n * NSEC_PER_SEC / (double)elapsed;
@@ -406,7 +394,7 @@ static int pool_build(struct pool *p, const struct keyset *ks, uint32_t nthreads
 {
 	struct noise_handshake *templates = xcalloc(ks->count, sizeof(*templates));
 	struct pool_job jobs[MAX_THREADS] = { 0 };
-	uint64_t t0_ns = clock_ns(CLOCK_REALTIME);
+	uint64_t t0_ns = clock_realtime_ns();
 	pthread_t tids[MAX_THREADS];
 	uint32_t started = 0;
 	int ret = 0;
@@ -724,7 +712,7 @@ static void receive_all(struct run *r)
 	ssize_t n;
 
 	while ((n = recv(r->fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0)
-		handle_reply(r, buf, (size_t)n, mono_ns());
+		handle_reply(r, buf, (size_t)n, clock_boottime_ns());
 }
 
 /* Entries go out in order, so the pending ones past their deadline are a prefix. */
@@ -762,11 +750,11 @@ static void wait_event(struct run *r, uint64_t now)
 
 static void run_loop(struct run *r)
 {
-	uint64_t start = mono_ns(), now;
+	uint64_t start = clock_boottime_ns(), now;
 
 	r->window_start_ns = start + (uint64_t)(r->o.warmup_s * NSEC_PER_SEC);
 	r->window_end_ns = r->window_start_ns + (uint64_t)(r->o.duration_s * NSEC_PER_SEC);
-	while ((now = mono_ns()) < r->window_end_ns) {
+	while ((now = clock_boottime_ns()) < r->window_end_ns) {
 		if (r->next >= r->pool.hdr.count) {
 			/* Out of initiations: the window ends here. */
 			r->is_exhausted = true;
@@ -776,12 +764,12 @@ static void run_loop(struct run *r)
 		while (send_next(r, now))
 			;
 		receive_all(r);
-		expire(r, mono_ns());
-		wait_event(r, mono_ns());
+		expire(r, clock_boottime_ns());
+		wait_event(r, clock_boottime_ns());
 	}
 	/* Let the last replies land for the totals; the rate counts only the window. */
 	while (r->in_flight &&
-	       (now = mono_ns()) < r->window_end_ns + r->o.timeout_ms * NSEC_PER_MSEC) {
+	       (now = clock_boottime_ns()) < r->window_end_ns + r->o.timeout_ms * NSEC_PER_MSEC) {
 		receive_all(r);
 		expire(r, now);
 		wait_event(r, now);

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "crypto/messages.h"
+#include "wgd/clock.h"
 
 enum relay_values {
 	MAX_DATAGRAM = 65535,
@@ -73,14 +74,6 @@ struct relay {
 };
 
 static volatile sig_atomic_t is_stopping;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 /* xorshift64*: a test tool's reproducible stream (--seed), not a secret */
 static uint64_t rng_next(struct relay *r)
@@ -199,7 +192,7 @@ static void lane_release(struct relay *r, struct lane *l, struct datagram *d)
 		lane_transmit(l, d);
 		return;
 	}
-	d->due_ns = now_ns() + r->delay_ms * NSEC_PER_MSEC;
+	d->due_ns = clock_boottime_ns() + r->delay_ms * NSEC_PER_MSEC;
 	queue_push(&l->delayed, d);
 }
 
@@ -235,7 +228,7 @@ static void lane_arrive(struct relay *r, struct lane *l, const uint8_t *buf, siz
 	uint64_t arrival = l->arrivals++;
 
 	l->in++;
-	l->last_arrival_ns = now_ns();
+	l->last_arrival_ns = clock_boottime_ns();
 	lane_hold(r, l, buf, len, arrival);
 	if (rng_next(r) % 1000 < r->dup_permille) {
 		lane_hold(r, l, buf, len, arrival);
@@ -341,7 +334,7 @@ static int relay_run(struct relay *r)
 	if (!buf)
 		return 1;
 	while (!is_stopping) {
-		now = now_ns();
+		now = clock_boottime_ns();
 		if (now >= next_stats) {
 			stats_write(r);
 			next_stats = now + STATS_INTERVAL_NS;
@@ -358,7 +351,7 @@ static int relay_run(struct relay *r)
 		for (int i = 0; i < 2; i++)
 			if (pfd[i].revents & POLLIN)
 				on_readable(r, pfd[i].fd, buf);
-		now = now_ns();
+		now = clock_boottime_ns();
 		lane_tick(r, &r->a2b, now);
 		lane_tick(r, &r->b2a, now);
 	}
@@ -413,7 +406,7 @@ static bool args_parse(struct relay *r, int argc, char *argv[], struct sockaddr_
 			ok = false;
 	}
 	r->dup_permille = dup_pct * 10;
-	r->rng = seed ? seed : (uint64_t)now_ns() ^ (uint64_t)getpid() << 32;
+	r->rng = seed ? seed : (uint64_t)clock_boottime_ns() ^ (uint64_t)getpid() << 32;
 	r->rng |= 1; /* xorshift must not start at 0 */
 	return ok && lens[0] && lens[1];
 }
