@@ -10,10 +10,15 @@ RUNSTATEDIR ?= /var/run
 DESTDIR ?=
 
 CC ?= cc
+PKG_CONFIG ?= pkg-config
+# The scripts that install the Debian packages (overridable for tests/build/first-run.sh).
+DEPS_SH ?= tests/deps.sh
 PKGS := libsodium libmnl libcap-ng inih
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-TEST_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
+# These are read once, when make parses this file: the targets that install packages
+# first (deps, build-deps) therefore build in a second make, which reads them afresh.
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+TEST_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -MMD -MP -DRUNSTATEDIR='"$(RUNSTATEDIR)"' \
@@ -65,14 +70,20 @@ ALL_OBJ := $(CORE_OBJ) $(call obj,wgd/main.c $(CTL_SRC) $(REF_SRC) $(UNIT_SRC) $
 DEPS := $(ALL_OBJ:.o=.d)
 
 .PHONY: all check check-unit check-netns check-bench-smoke demo bench fuzz fuzz-smoke lint \
-	format-check loc install uninstall clean deps tools
+	format-check loc install uninstall clean deps build-deps tools pkg-check
 .DEFAULT_GOAL := all
 # Keep test objects between runs (they are intermediates of the pattern rules).
 .SECONDARY:
 
 # Binaries appear as their sources do, so a partial tree still builds.
 BINS := $(if $(wildcard wgd/main.c),wgd/wgd) $(if $(CTL_SRC),ctl/wgctl)
-all: $(BINS) $(CORE_LIB)
+all: pkg-check $(BINS) $(CORE_LIB)
+
+# Without the libraries' .pc files every link fails far from the cause: say it first.
+pkg-check:
+	@$(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || { echo \
+		"make: missing build packages ($(PKGS) for $(PKG_CONFIG)): run 'make deps' as root" >&2; \
+		exit 1; }
 
 $(BUILD)/%.o: %.c
 	$(quiet) CC $<
@@ -127,9 +138,14 @@ $(BUILD)/tests/preload/%.so: tests/preload/%.c
 
 tools: $(TOOL_BIN) $(PRELOAD_LIB)
 
-# deps: install every build and test dependency on Debian 12; a no-op when present.
+# deps: install every build and test dependency on Debian 12; build-deps: only what
+# `make` and `make install` need. Both are no-ops when the packages are present. Every
+# target that depends on them builds in a sub-make, which sees the new packages.
 deps:
-	@sh tests/deps.sh
+	@sh $(DEPS_SH)
+
+build-deps:
+	@sh $(DEPS_SH) --build
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all tools $(UNIT_BIN)
@@ -142,10 +158,12 @@ check-unit: $(UNIT_BIN)
 check-netns: all tools
 	$(Q)sh tests/netns/run.sh
 
-demo: deps all
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh docs/examples/demo.sh
 
-bench: deps all tools
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all tools
 	$(Q)sh bench/bench.sh
 
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
@@ -180,7 +198,8 @@ loc:
 		printf '%-8s %6s\n' $$d "$$(cat $$(find $$d -name '*.[ch]') /dev/null | wc -l)"; \
 	done
 
-install: all
+install: build-deps
+	$(Q)$(MAKE) --no-print-directory all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 wgd/wgd ctl/wgctl $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(wildcard docs/*.8) $(DESTDIR)$(MANDIR)/man8/
