@@ -11,8 +11,9 @@ DESTDIR ?=
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-# The scripts that install the Debian packages (overridable for tests/build/first-run.sh).
+# The package installer and the demo (tests/build/first-run.sh replaces both).
 DEPS_SH ?= tests/deps.sh
+DEMO_SH ?= docs/examples/demo.sh
 PKGS := libsodium libmnl libcap-ng inih
 # These are read once, when make parses this file: the targets that install packages
 # first (deps, build-deps) therefore build in a second make, which reads them afresh.
@@ -160,7 +161,7 @@ check-netns: all tools
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)sh docs/examples/demo.sh
+	$(Q)sh $(DEMO_SH)
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all tools

@@ -10,6 +10,20 @@ sh tests/run-unit.sh "$@" | tee "$log" || status=1
 unit=$(tail -n 1 "$log")
 up=$(echo "$unit" | sed -n 's/unit: \([0-9]*\) passed, \([0-9]*\) failed/\1/p')
 uf=$(echo "$unit" | sed -n 's/unit: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
+# The build itself: first runs without packages, installation (tests/build/*.sh print
+# ok/not ok lines).
+gp=0 gf=0
+for t in tests/build/*.sh; do
+	[ -f "$t" ] || continue
+	sh "$t" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	gp=$((gp + $(grep -c '^ok - ' "$log")))
+	n=$(grep -c '^not ok - ' "$log")
+	[ "$rc" -eq 0 ] || [ "$n" -gt 0 ] || { echo "not ok - $t exited with $rc"; n=1; }
+	gf=$((gf + n))
+done
+[ "$gf" -eq 0 ] || status=1
 np=0 nf=0 ns=0
 if [ -f tests/netns/run.sh ]; then
 	sh tests/netns/run.sh | tee "$log"
@@ -59,6 +73,6 @@ case $? in
 77) tail -n 1 "$log"; echo "skip - ctgrind"; cs=1 ;;
 *) tail -n 60 "$log"; echo "not ok - ctgrind"; cf=1; status=1 ;;
 esac
-echo "check: $((${up:-0} + ${np:-0} + bp + fp + cp)) passed," \
-	"$((${uf:-1} + ${nf:-0} + bf + ff + cf)) failed, $((${ns:-0} + fs + cs)) skipped"
+echo "check: $((${up:-0} + gp + ${np:-0} + bp + fp + cp)) passed," \
+	"$((${uf:-1} + gf + ${nf:-0} + bf + ff + cf)) failed, $((${ns:-0} + fs + cs)) skipped"
 exit $status
