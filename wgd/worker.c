@@ -190,6 +190,9 @@ static int serve(const struct worker_args *a)
 	if (setup(&w, a, &uapi_fd) < 0)
 		goto out_clear;
 	log_info("Serving interface %s, UDP port %u", w.dev->ifname, w.dev->sock.port);
+	ret = a->is_daemon ? log_to_syslog() : 0;
+	if (ret < 0)
+		log_error("Cannot put stdio on /dev/null: %s", strerror(-ret));
 	report_ready(&w);
 	device_rearm(w.dev);
 	ret = loop_run(&w.loop, on_timer, w.dev);

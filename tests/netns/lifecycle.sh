@@ -106,7 +106,7 @@ reload() {
 	fi
 }
 
-log_has() { shows "$2" cat "$S/daemon-$1.log"; }
+log_has() { shows "$2" daemon_log "$1"; }
 
 # conf_a FILE [EXTRA INTERFACE LINES...]: A's [Interface] with its key and port.
 conf_a() {
@@ -356,7 +356,7 @@ t_reload_session() {
 	expect_eq "B's latest handshake" "$(peer_field "$IF_A" latest-handshakes "$(pub b)")" "$hs"
 	read -r rx2 tx2 <<<"$(peer_field "$IF_A" transfer "$(pub b)")"
 	((rx2 > rx && tx2 > tx)) || fail "counters restarted: rx $rx -> $rx2, tx $tx -> $tx2"
-	log_has "$IF_A" "Reloaded" || fail "no 'Reloaded' in the log"
+	wait_for 5 log_has "$IF_A" "Reloaded" || fail "no 'Reloaded' in the log"
 }
 
 # A file that does not parse changes nothing: same dump, addresses and routes;
@@ -379,7 +379,7 @@ t_reload_invalid() {
 	echo "AllowedIPs = 10.1.2.3/33" >>"$conf"
 	reload "$IF_A" "$s"
 	wait_for 5 log_has "$IF_A" "Reload aborted" || fail "no 'Reload aborted' in the log"
-	log_has "$IF_A" "$conf:11: " || fail "the log lacks '$conf:11: ...'"
+	wait_for 5 log_has "$IF_A" "$conf:11: " || fail "the log lacks '$conf:11: ...'"
 	wg show "$IF_A" dump >"$S/dump.after"
 	ip1 addr show dev "$IF_A" >"$S/addr.after"
 	ip1 route show >"$S/route.after"
