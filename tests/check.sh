@@ -59,6 +59,9 @@ case $? in
 77) tail -n 1 "$log"; echo "skip - ctgrind"; cs=1 ;;
 *) tail -n 60 "$log"; echo "not ok - ctgrind"; cf=1; status=1 ;;
 esac
-echo "check: $((${up:-0} + ${np:-0} + bp + fp + cp)) passed," \
-	"$((${uf:-1} + ${nf:-0} + bf + ff + cf)) failed, $((${ns:-0} + fs + cs)) skipped"
+# `make install` writes the systemd unit with the installed paths (tests/build/).
+sp=0 sf=0
+if sh tests/build/install-unit.sh; then sp=1; else sf=1; status=1; fi
+echo "check: $((${up:-0} + ${np:-0} + bp + fp + cp + sp)) passed," \
+	"$((${uf:-1} + ${nf:-0} + bf + ff + cf + sf)) failed, $((${ns:-0} + fs + cs)) skipped"
 exit $status
