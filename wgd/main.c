@@ -177,7 +177,12 @@ static bool parse_args(int argc, char *argv[], struct options *o)
 		return false;
 	}
 	o->ifname = argv[optind];
-	if (!*o->ifname || strlen(o->ifname) >= IFNAMSIZ || strchr(o->ifname, '/')) {
+	if (strlen(o->ifname) >= IFNAMSIZ) {
+		fprintf(stderr, "wgd: interface name `%s' is too long (at most %d characters)\n",
+			o->ifname, IFNAMSIZ - 1);
+		return false;
+	}
+	if (!*o->ifname || strchr(o->ifname, '/')) {
 		fprintf(stderr, "wgd: invalid interface name `%s'\n", o->ifname);
 		return false;
 	}

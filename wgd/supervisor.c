@@ -341,6 +341,11 @@ static int configure(struct supervisor *s)
 	int ret;
 
 	ret = uapi_client_set(s->ifname, &s->conf->dev);
+	if (ret == -EADDRINUSE && (s->conf->dev.flags & CFG_DEV_HAS_LISTEN_PORT)) {
+		fprintf(stderr, "wgd: cannot bind UDP port %u: %s\n", s->conf->dev.listen_port,
+			strerror(-ret));
+		return -1;
+	}
 	if (ret < 0) {
 		fprintf(stderr, "wgd: cannot configure %s through its UAPI socket: %s\n", s->ifname,
 			strerror(-ret));

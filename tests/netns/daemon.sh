@@ -27,6 +27,10 @@ DAEMON_TESTS=(
 	"ctl-up-pipe 60 t_ctl_up_pipe"
 	"wg-quick-pipe 60 t_wg_quick_pipe"
 	"log-after-ready 60 t_log_after_ready"
+	"log-names-listen-port 60 t_log_port"
+	"port-clash-named 60 t_port_clash"
+	"ifname-too-long 30 t_ifname_long"
+	"refused-uid-logged 60 t_refused_uid"
 )
 
 # --- helpers -------------------------------------------------------------------
@@ -141,6 +145,64 @@ t_log_after_ready() {
 	wait_for 5 shows "PostDown: post-down-of-$IF_A" daemon_log "$IF_A" ||
 		fail "the PostDown hook's output is not logged"
 	! shows "Reloaded" cat "$S/daemon-$IF_A.log" || fail "the launcher's stderr got a later message"
+}
+
+# `wgd -c` with ListenPort = N: every port its log names is N (no throw-away
+# random port drawn before the file was applied).
+t_log_port() {
+	local conf=$S/a.conf ports
+	topo_up
+	key_new a
+	conf_a "$conf" "Address = $INNER_A4/24"
+	timeout -k 2 15 ip netns exec "$ns1" env LOG_LEVEL="$NETNS_LOG_LEVEL" \
+		"$WGD" -c "$conf" "$IF_A" </dev/null >>"$S/daemon-$IF_A.log" 2>&1 ||
+		fail "wgd -c $conf $IF_A: launcher exited with $?"
+	wait_for 5 shows "listening on UDP port $PORT_A" daemon_log "$IF_A" ||
+		fail "no 'listening on UDP port $PORT_A' in the log"
+	ports=$(daemon_log "$IF_A" | grep -o 'UDP port [0-9]*' | sort -u)
+	expect_eq "the UDP ports the log names" "$ports" "UDP port $PORT_A"
+}
+
+# A ListenPort in use is named, at start-up and over the UAPI.
+t_port_clash() {
+	local out
+	topo_up
+	key_new a
+	conf_a "$S/a.conf"
+	timeout -k 2 15 ip netns exec "$ns1" "$WGD" -c "$S/a.conf" "$IF_A" </dev/null ||
+		fail "wgd -c $IF_A: launcher exited with $?"
+	cp "$S/a.conf" "$S/b.conf"
+	out=$(timeout -k 2 15 ip netns exec "$ns1" "$WGD" -c "$S/b.conf" "$IF_B" 2>&1 </dev/null) &&
+		fail "a second wgd on port $PORT_A started"
+	echo "$out"
+	[[ $out == *"wgd: cannot bind UDP port $PORT_A: Address already in use"* ]] ||
+		fail "start-up does not name the port: '$out'"
+	daemon_start "$ns1" "$IF_B" "$WGD"
+	! wg set "$IF_B" listen-port "$PORT_A" || fail "wg set took a port in use"
+	wait_for 5 shows "UAPI: set=1 refused: cannot bind UDP port $PORT_A: Address already in use" \
+		daemon_log "$IF_B" || fail "the UAPI refusal does not name the port"
+}
+
+# An interface name over IFNAMSIZ - 1 says what the limit is, in wgd and wgctl.
+t_ifname_long() {
+	local name=wgd-sixteen-char out
+	out=$("$WGD" "$name" 2>&1) && fail "wgd accepted $name"
+	expect_eq "wgd's message" "$out" "wgd: interface name \`$name' is too long (at most 15 characters)"
+	out=$("$WGCTL" show "$name" 2>&1) && fail "wgctl accepted $name"
+	[[ $out == *"Interface name \`$name' is too long (at most 15 characters)"* ]] ||
+		fail "wgctl's message: '$out'"
+}
+
+# A client the worker refuses (here: nobody, who got past the socket's mode
+# with CAP_DAC_OVERRIDE) is logged with its uid, gid and pid.
+t_refused_uid() {
+	command -v setpriv >/dev/null || skip "setpriv not installed"
+	topo_up
+	daemon_start "$ns1" "$IF_A" "$WGD"
+	! setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+dac_override \
+		--ambient-caps=+dac_override wg show "$IF_A" || fail "nobody was served"
+	wait_for 5 shows "UAPI: connection refused: uid 65534, gid 65534, pid " daemon_log "$IF_A" ||
+		fail "the refusal does not name the uid"
 }
 
 # --- command line (the runner is lib.sh's) -------------------------------------
