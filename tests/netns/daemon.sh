@@ -35,28 +35,6 @@ DAEMON_TESTS=(
 
 # --- helpers -------------------------------------------------------------------
 
-# pids NS IFNAME: "WORKER SUPERVISOR" of the daemon serving IFNAME.
-pids() {
-	local w s
-	w=$(daemon_pid "$1" "$2")
-	[[ -n $w ]] || fail "no process serves $(sock_path "$2")"
-	s=$(awk '$1 == "PPid:" { print $2 }' "/proc/$w/status")
-	[[ -n $s && $s != 1 ]] || fail "worker $w has no supervisor (PPid '$s')"
-	echo "$w $s"
-}
-
-# conf_a FILE [EXTRA INTERFACE LINES...]: A's [Interface] with its key and port.
-conf_a() {
-	local f=$1 line
-	shift
-	{
-		echo "[Interface]"
-		echo "PrivateKey = $(cat "$S/a.key")"
-		echo "ListenPort = $PORT_A"
-		for line; do echo "$line"; done
-	} >"$f"
-}
-
 # fds_clean WHAT PID PIPE: PID's stdio is /dev/null, and no descriptor is
 # $S/inherited (the test shell's fd 7) or PIPE (the launcher's output pipe).
 fds_clean() {

@@ -224,6 +224,38 @@ daemon_pid() {
 	fi
 }
 
+# wgd's two processes (lifecycle.sh, daemon.sh)
+# status_field PID KEY: the value of KEY in /proc/PID/status, tabs as spaces.
+status_field() {
+	awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"
+}
+
+# The worker serves the socket; its parent is the supervisor.
+worker_pid() { daemon_pid "$1" "$2"; }
+supervisor_of() { status_field "$1" PPid; }
+
+# pids NS IFNAME: "WORKER SUPERVISOR" of the daemon serving IFNAME.
+pids() {
+	local w s
+	w=$(worker_pid "$1" "$2")
+	[[ -n $w ]] || fail "no process serves $(sock_path "$2")"
+	s=$(supervisor_of "$w")
+	[[ -n $s && $s != 1 ]] || fail "worker $w has no supervisor (PPid '$s')"
+	echo "$w $s"
+}
+
+# conf_a FILE [EXTRA INTERFACE LINES...]: A's [Interface] with its key and port.
+conf_a() {
+	local f=$1 line
+	shift
+	{
+		echo "[Interface]"
+		echo "PrivateKey = $(cat "$S/a.key")"
+		echo "ListenPort = $PORT_A"
+		for line; do echo "$line"; done
+	} >"$f"
+}
+
 # ns_quiet NS: no process left in NS.  A daemon may be several processes
 # (a privilege-separated worker, say); all of them must go.
 ns_quiet() { [[ -z $(ip netns pids "$1") ]]; }

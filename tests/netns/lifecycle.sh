@@ -50,15 +50,6 @@ POLICY_TABLE=51820 # wg-quick's default table and fwmark (wg-quick(8))
 
 # --- helpers -------------------------------------------------------------------
 
-# status_field PID KEY: the value of KEY in /proc/PID/status, tabs as spaces.
-status_field() {
-	awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"
-}
-
-# The worker serves the socket; its parent is the supervisor.
-worker_pid() { daemon_pid "$1" "$2"; }
-supervisor_of() { status_field "$1" PPid; }
-
 # start_conf NS IFNAME FILE [ARGS...]: `wgd -c FILE IFNAME`, which returns once up.
 start_conf() {
 	local ns=$1 ifn=$2 file=$3
@@ -67,16 +58,6 @@ start_conf() {
 		"$WGD" "$@" -c "$file" "$ifn" </dev/null >>"$S/daemon-$ifn.log" 2>&1 ||
 		fail "wgd -c $file $ifn: launcher exited with $?"
 	[[ -S $(sock_path "$ifn") ]] || fail "wgd -c $file $ifn: no UAPI socket after launch"
-}
-
-# pids NS IFNAME: "WORKER SUPERVISOR" of the daemon serving IFNAME.
-pids() {
-	local w s
-	w=$(worker_pid "$1" "$2")
-	[[ -n $w ]] || fail "no process serves $(sock_path "$2")"
-	s=$(supervisor_of "$w")
-	[[ -n $s && $s != 1 ]] || fail "worker $w has no supervisor (PPid '$s')"
-	echo "$w $s"
 }
 
 ctl_has() {
@@ -107,18 +88,6 @@ reload() {
 }
 
 log_has() { shows "$2" daemon_log "$1"; }
-
-# conf_a FILE [EXTRA INTERFACE LINES...]: A's [Interface] with its key and port.
-conf_a() {
-	local f=$1 line
-	shift
-	{
-		echo "[Interface]"
-		echo "PrivateKey = $(cat "$S/a.key")"
-		echo "ListenPort = $PORT_A"
-		for line; do echo "$line"; done
-	} >"$f"
-}
 
 # peer_b FILE ALLOWEDIPS: B as A's peer, over the v4 outer path.
 peer_b() {
