@@ -211,7 +211,7 @@ time.sleep(30)' "$PORT_A" &
 	wait_for 5 udp_bound "$ns1" "$PORT_A" || fail "could not occupy port $PORT_A"
 	conf_a "$conf" "Address = $INNER_A4/24"
 	peer_b "$conf" "$PRIV_NET4"
-	expect_start_failure "$conf" "cannot configure $IF_A through its UAPI socket"
+	expect_start_failure "$conf" "wgd: cannot bind UDP port $PORT_A: Address already in use"
 	kill "$upid"
 }
 
