@@ -5,6 +5,9 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+# Where `make install` puts wgd@.service: systemd reads /usr/local/lib/systemd/system and
+# /usr/lib/systemd/system; for another PREFIX, set SYSTEMDUNITDIR=/etc/systemd/system.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 RUNSTATEDIR ?= /var/run
 DESTDIR ?=
@@ -201,13 +204,18 @@ loc:
 
 install: build-deps
 	$(Q)$(MAKE) --no-print-directory all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 wgd/wgd ctl/wgctl $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(wildcard docs/*.8) $(DESTDIR)$(MANDIR)/man8/
 	$(if $(wildcard docs/*.5),install -m 0644 $(wildcard docs/*.5) $(DESTDIR)$(MANDIR)/man5/)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		docs/wgd@.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/wgd@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/wgd@.service
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/wgd $(DESTDIR)$(BINDIR)/wgctl
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/wgd@.service
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard docs/*.8)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard docs/*.5)))
 

@@ -50,7 +50,12 @@ bool ctl_parse_ifname(const char *name)
 		if (!isalnum((unsigned char)name[i]) && !strchr("_=+.-", name[i]))
 			len = 0;
 	}
-	if (!len || len >= IFNAMSIZ) {
+	if (len >= IFNAMSIZ) {
+		ctl_err("Interface name `%s' is too long (at most %d characters)", name,
+			IFNAMSIZ - 1);
+		return false;
+	}
+	if (!len) {
 		ctl_err("Invalid interface name: `%s'", name);
 		return false;
 	}

@@ -10,7 +10,8 @@ sh tests/run-unit.sh "$@" | tee "$log" || status=1
 unit=$(tail -n 1 "$log")
 up=$(echo "$unit" | sed -n 's/unit: \([0-9]*\) passed, \([0-9]*\) failed/\1/p')
 uf=$(echo "$unit" | sed -n 's/unit: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
-# The build itself: first runs without packages, installation (tests/build/*.sh print
+# The build itself: first runs without packages, `make install` and its systemd unit
+# (tests/build/*.sh print
 # ok/not ok lines).
 gp=0 gf=0
 for t in tests/build/*.sh; do

@@ -387,6 +387,12 @@ static bool parse_save_config(struct conf_parse *p, const char *v)
 	if (strcasecmp(v, "true") && strcasecmp(v, "false"))
 		return conf_fail(p, "invalid SaveConfig `%s' (expected true or false)", v);
 	p->conf->save_config = !strcasecmp(v, "true");
+	/* accepted, as wg-quick files carry it, but the admin must know it does nothing */
+	if (p->conf->save_config && p->mode == CONF_FULL)
+		conf_warn_add(p->warn, p->warnlen,
+			      "%s:%u: warning: SaveConfig = true is ignored: wgd does not write "
+			      "the file back; use `wgctl peer add|remove ... --save'",
+			      p->name, p->line);
 	return true;
 }
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * log.h's implementation: formatting, level filter and the per-call-site rate limiter.
- * This is the one module that writes to stderr; everything else returns codes.
+ * This is the one module that writes to stderr or syslog; everything else returns codes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "wgd/clock.h"
 #include "wgd/log.h"
+#include "wgd/log_syslog.h"
 
 enum {
 	LOG_LINE_MAX = 1024,
@@ -23,6 +25,7 @@ enum {
 
 static enum log_level log_level = LOG_INFO;
 static char log_prefix[LOG_PREFIX_MAX] = "wgd";
+static bool log_is_syslog; /* after log_to_syslog: stderr is /dev/null */
 
 static const char *const level_names[] = {
 	[LOG_SILENT] = "silent",
@@ -64,6 +67,26 @@ void log_set_level(enum log_level level)
 enum log_level log_get_level(void)
 {
 	return log_level;
+}
+
+int log_to_syslog(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), ret = 0;
+
+	if (null < 0)
+		return -errno;
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++)
+		if (dup2(null, fd) < 0)
+			ret = -errno;
+	close(null);
+	log_syslog_open();
+	log_is_syslog = true;
+	return ret;
+}
+
+bool log_uses_syslog(void)
+{
+	return log_is_syslog;
 }
 
 static size_t format_time(char *buf, size_t len)
@@ -111,7 +134,8 @@ static void log_vprint(enum log_level level, const char *fmt, va_list ap)
 	size_t n, start;
 	int r;
 
-	n = format_time(line, sizeof(line));
+	/* syslog stamps the time itself */
+	n = log_is_syslog ? 0 : format_time(line, sizeof(line));
 	n += (size_t)snprintf(line + n, sizeof(line) - n, "%s: %s: ", log_prefix,
 			      level_names[level]);
 	start = n;
@@ -119,6 +143,11 @@ static void log_vprint(enum log_level level, const char *fmt, va_list ap)
 	if (r > 0)
 		n += (size_t)r < sizeof(line) - n - 1 ? (size_t)r : sizeof(line) - n - 2;
 	sanitize(line + start, n - start);
+	if (log_is_syslog) {
+		line[n] = '\0';
+		log_syslog_write((int)level - LOG_ERROR, line);
+		return;
+	}
 	line[n++] = '\n';
 	write_all(line, n);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Leveled logging to stderr, one line per message: "<local time> <ifname>: <level>: <text>".
+ * Leveled logging to stderr, one line per message: "<local time> <ifname>: <level>: <text>";
+ * once a daemonised wgd is ready, to syslog instead ("<ifname>: <level>: <text>", facility
+ * daemon, the level mapped to err, info or debug), since it then holds no launcher's fd.
  * Each line leaves in a single write(2), so lines from several processes sharing a journal
  * never interleave. Messages on the packet path are verbose-only and rate-limited, because
  * an attacker who can make us log can otherwise make us fill the disk. Never log keys.
@@ -43,6 +45,13 @@ void log_init(const char *ifname);
 
 /* Parses a LOG_LEVEL word as log_init does; false leaves *out untouched. */
 bool log_level_parse(const char *s, enum log_level *out);
+
+/*
+ * From now on, messages go to syslog, and stdin, stdout and stderr are /dev/null (hooks
+ * and libraries write there). 0, or -errno if a descriptor could not be replaced.
+ */
+int log_to_syslog(void);
+bool log_uses_syslog(void);
 
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);

@@ -8,8 +8,10 @@
  * Unless in the foreground, the launcher forks the supervisor (in a new session) and
  * waits on a pipe until it reports the interface ready (exit 0) or closes the pipe after
  * printing why not on the shared stderr (exit 1). The supervisor and the worker it forks
- * are described in supervisor.c. Like wireguard-go, the daemon keeps the launcher's stderr
- * for its log. The only file allowed to exit().
+ * are described in supervisor.c. Until ready the daemon logs on the launcher's stderr, so
+ * start-up errors reach the admin; once ready, a daemonised wgd holds none of the launcher's
+ * descriptors (stdio on /dev/null, the log in syslog) and so never holds a caller's pipe
+ * open. With -f it keeps stderr. The only file allowed to exit().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +59,21 @@ static void usage(FILE *f)
 		"Root and members of GROUP may use the control socket.\n"
 		"Environment: LOG_LEVEL=silent|error|info|verbose, WG_PROCESS_FOREGROUND=1.\n",
 		RUNSTATEDIR, PRIVS_DEFAULT_USER);
+}
+
+/*
+ * Descriptors above stderr are the caller's business (a script's open file, an ssh
+ * session's pipe): a daemon must not keep them. Before anything of ours is opened.
+ */
+static void close_inherited_fds(void)
+{
+	long max;
+
+	if (close_range(3, ~0U, 0) == 0)
+		return;
+	max = sysconf(_SC_OPEN_MAX);
+	for (long fd = 3; fd < (max > 0 ? max : 1024); fd++)
+		close((int)fd);
 }
 
 /* Launcher side of the fork: waits for the supervisor's ready byte. */
@@ -160,7 +177,12 @@ static bool parse_args(int argc, char *argv[], struct options *o)
 		return false;
 	}
 	o->ifname = argv[optind];
-	if (!*o->ifname || strlen(o->ifname) >= IFNAMSIZ || strchr(o->ifname, '/')) {
+	if (strlen(o->ifname) >= IFNAMSIZ) {
+		fprintf(stderr, "wgd: interface name `%s' is too long (at most %d characters)\n",
+			o->ifname, IFNAMSIZ - 1);
+		return false;
+	}
+	if (!*o->ifname || strchr(o->ifname, '/')) {
 		fprintf(stderr, "wgd: invalid interface name `%s'\n", o->ifname);
 		return false;
 	}
@@ -223,6 +245,7 @@ int main(int argc, char *argv[])
 	int status, ret;
 	pid_t pid;
 
+	close_inherited_fds();
 	umask(0077);
 	ret = privs_harden_process(&what);
 	if (ret < 0) {

@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "wgd/conf.h"
+#include "wgd/hook_output.h"
 #include "wgd/ifconfig.h"
 #include "wgd/log.h"
 #include "wgd/loop.h"
@@ -93,6 +94,13 @@ static int block_signals(void)
 	return sigprocmask(SIG_BLOCK, &set, NULL) < 0 ? -errno : 0;
 }
 
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 /* "%i" becomes the interface name everywhere, as wg-quick's ${hook//%i/$INTERFACE}. */
 static char *hook_expand(const char *cmd, const char *ifname)
 {
@@ -118,22 +126,39 @@ static char *hook_expand(const char *cmd, const char *ifname)
 	return out;
 }
 
-/* /bin/sh -c cmd as root, like wg-quick; returns its wait status or -errno. */
-static int hook_exec(const char *cmd)
+/*
+ * /bin/sh -c cmd as root, like wg-quick; returns its wait status or -errno. Once the log
+ * is syslog (daemonised and ready), the hook's stdout and stderr are logged through a pipe.
+ */
+static int hook_exec(const char *cmd, const char *kind)
 {
+	int out[2] = { -1, -1 }, status;
+	bool capture = log_uses_syslog();
 	sigset_t none;
-	int status;
 	pid_t pid;
 
-	pid = fork();
-	if (pid < 0)
+	if (capture && pipe2(out, O_CLOEXEC) < 0)
 		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		status = -errno;
+		close_fd(&out[0]);
+		close_fd(&out[1]);
+		return status;
+	}
 	if (pid == 0) {
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
+		if (capture && (dup2(out[1], STDOUT_FILENO) < 0 || dup2(out[1], STDERR_FILENO) < 0))
+			_exit(127);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
+	}
+	if (capture) {
+		close_fd(&out[1]);
+		hook_output_log(out[0], pid, kind);
+		close_fd(&out[0]);
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
@@ -153,7 +178,7 @@ static int hooks_run(const struct supervisor *s, const char *kind, char **cmds, 
 			return -1;
 		}
 		log_info("[#] %s", cmd);
-		status = hook_exec(cmd);
+		status = hook_exec(cmd, kind);
 		free(cmd);
 		if (status < 0) {
 			log_error("%s: cannot run /bin/sh: %s", kind, strerror(-status));
@@ -167,13 +192,6 @@ static int hooks_run(const struct supervisor *s, const char *kind, char **cmds, 
 		}
 	}
 	return 0;
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
 }
 
 /* In the child: become the worker. Never returns to the supervisor's code paths. */
@@ -192,6 +210,7 @@ static int worker_child(struct supervisor *s, pid_t supervisor, int tun_fd, int 
 		.owner_uid = geteuid(),
 		.has_admin_gid = s->o->has_admin_gid,
 		.admin_gid = s->o->admin_gid,
+		.is_daemon = s->ready_fd >= 0,
 	};
 
 	close(ready[0]);
@@ -294,12 +313,19 @@ static void worker_stop(struct supervisor *s)
 	}
 }
 
-/* The launcher exits 0 on this byte; systemd starts ordering after us on READY=1. */
+/*
+ * The launcher exits 0 on this byte; systemd starts ordering after us on READY=1.
+ * Daemonised, neither process may then hold the launcher's stderr (`wgctl up IF 2>&1 |
+ * cat` would never end): we switch to syslog first, the worker did at its ready point.
+ */
 static void report_ready(struct supervisor *s)
 {
 	char byte = WGD_READY_BYTE;
 	int ret;
 
+	ret = s->ready_fd >= 0 ? log_to_syslog() : 0; /* -f (and systemd) keep stderr */
+	if (ret < 0)
+		log_error("Cannot put stdio on /dev/null: %s", strerror(-ret));
 	if (s->ready_fd >= 0 && write(s->ready_fd, &byte, 1) != 1)
 		log_error("Could not notify the launcher: %s", strerror(errno));
 	close_fd(&s->ready_fd);
@@ -315,6 +341,11 @@ static int configure(struct supervisor *s)
 	int ret;
 
 	ret = uapi_client_set(s->ifname, &s->conf->dev);
+	if (ret == -EADDRINUSE && (s->conf->dev.flags & CFG_DEV_HAS_LISTEN_PORT)) {
+		fprintf(stderr, "wgd: cannot bind UDP port %u: %s\n", s->conf->dev.listen_port,
+			strerror(-ret));
+		return -1;
+	}
 	if (ret < 0) {
 		fprintf(stderr, "wgd: cannot configure %s through its UAPI socket: %s\n", s->ifname,
 			strerror(-ret));

@@ -180,7 +180,10 @@ static void conn_set(struct uapi_conn *c, size_t body_len, size_t consumed)
 			  strerror(-ret));
 	} else {
 		ret = device_apply_cfg(c->srv->dev, &cfg, clock_boottime_ns());
-		if (ret < 0)
+		if (ret == -EADDRINUSE && (cfg.flags & CFG_DEV_HAS_LISTEN_PORT))
+			log_error("UAPI: set=1 refused: cannot bind UDP port %u: %s",
+				  cfg.listen_port, strerror(-ret));
+		else if (ret < 0)
 			log_error("UAPI: set=1 refused by the device: %s", strerror(-ret));
 		cfg_device_clear(&cfg);
 	}
@@ -412,6 +415,8 @@ static int check_peer(const struct uapi_server *srv, int fd)
 		return 0;
 	if (srv->has_admin_gid && (cred.gid == srv->admin_gid || peer_in_group(fd, srv->admin_gid)))
 		return 0;
+	log_error("UAPI: connection refused: uid %u, gid %u, pid %ld may not use the socket",
+		  (unsigned int)cred.uid, (unsigned int)cred.gid, (long)cred.pid);
 	return -EPERM;
 }
 
@@ -468,7 +473,8 @@ static void listen_ready(struct loop_source *src, uint32_t events)
 		}
 		ret = uapi_server_add_client(srv, fd);
 		if (ret < 0) {
-			log_error("UAPI: connection refused: %s", strerror(-ret));
+			if (ret != -EPERM) /* check_peer named who */
+				log_error("UAPI: connection refused: %s", strerror(-ret));
 			close(fd);
 		}
 	}

@@ -25,12 +25,15 @@ struct worker_args {
 	uid_t owner_uid;    /* the UAPI socket serves root, this user ... */
 	bool has_admin_gid; /* ... and, when set, members of admin_gid */
 	gid_t admin_gid;
+	bool is_daemon; /* stderr is a launcher's: log to syslog once serving (log.h) */
 };
 
 /*
  * Runs in the forked child: drops privileges, asks for SIGTERM when the supervisor dies,
  * then serves the device until SIGTERM/SIGINT, a closed lifeline or a deleted link.
- * Failures before serving are one line on stderr (the launcher's). Closes every fd in a
+ * Failures before serving are one line on stderr (the launcher's); with is_daemon, later
+ * messages go to syslog and stdio to /dev/null, before the supervisor hears we serve, so
+ * its launcher exits with no descriptor of its own left in us. Closes every fd in a
  * and returns the process exit status (0 after an orderly shutdown). It does not remove
  * the socket file: the supervisor owns that, and the worker could not anyway.
  */

@@ -362,7 +362,7 @@ t_roam_stream() {
 	expect_eq "B's endpoint for A after the spoofed cookie reply and data" \
 		"$(peer_field "$IF_B" endpoints "$PUB_A")" "$want"
 	ping1 "$ns2" "$INNER_A4" >/dev/null || fail "B -> A ping failed after the spoofing"
-	if shows "Could not decrypt invalid cookie response" cat "$S/daemon-$IF_B.log"; then
+	if shows "Could not decrypt invalid cookie response" daemon_log "$IF_B"; then
 		figure "B rejected the forged cookie reply; endpoint unchanged"
 	else
 		figure "B accepted the forged cookie reply (valid AEAD); endpoint unchanged"

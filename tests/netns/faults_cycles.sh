@@ -229,7 +229,7 @@ t_clock_jump() {
 		fi
 	done
 	figure "${res%; }"
-	figure "B logged $(grep -c "Invalid handshake initiation" "$S/daemon-$IF_B.log" || true)" \
+	figure "B logged $(daemon_log "$IF_B" | grep -c "Invalid handshake initiation" || true)" \
 		"invalid initiations (rate-limited log); A sent $(init_count 1), B $(init_count 2)" \
 		"initiations in all"
 }
@@ -283,7 +283,7 @@ cycles_up() {
 	PING_B=$!
 }
 
-reloads_done() { grep -c "info: Reloaded " "$S/daemon-$IF_A.log" || true; }
+reloads_done() { daemon_log "$IF_A" | grep -c "info: Reloaded " || true; }
 
 # reload_wait N: until the log says N reloads are done (5 s at most).
 reload_wait() {

@@ -179,6 +179,42 @@ daemon_start() {
 		fail "$cmd $ifn: no link in $ns after launch"
 }
 
+# A daemonised wgd logs to syslog once ready.  syslog_start makes those lines
+# readable: on a host without /dev/log it runs a sink there
+# (tests/tools/syslog_sink.py) writing to $WGD_TEST_SYSLOG; with journald it
+# reads the journal; a parent run (run.sh) may already provide either.
+SYSLOG_SINK=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)/syslog_sink.py
+syslog_start() { # FILE
+	local pid
+	[[ -n ${WGD_TEST_SYSLOG:-} ]] && return 0
+	if pid=$(python3 "$SYSLOG_SINK" start /dev/log "$1"); then
+		SYSLOG_SINK_PID=$pid
+		export WGD_TEST_SYSLOG=$1
+	elif [[ -S /run/systemd/journal/socket ]]; then
+		export WGD_TEST_SYSLOG=journal
+	else
+		echo "# /dev/log belongs to a syslog daemon of its own: daemon logs after ready unread"
+		export WGD_TEST_SYSLOG=none
+	fi
+}
+syslog_stop() {
+	[[ -n ${SYSLOG_SINK_PID:-} ]] || return 0
+	python3 "$SYSLOG_SINK" stop /dev/log "$SYSLOG_SINK_PID"
+	SYSLOG_SINK_PID=
+}
+
+# daemon_log IFNAME: all the daemon said: its launcher's stderr
+# ($S/daemon-IFNAME.log: start-up, or everything under -f), then its syslog
+# lines (they carry the interface name, which carries the run id).
+daemon_log() {
+	cat "$S/daemon-$1.log" 2>/dev/null || true
+	case ${WGD_TEST_SYSLOG:-none} in
+	none) ;;
+	journal) journalctl -q --no-pager -o cat -t wgd | grep -F "$1: " || true ;;
+	*) grep -F " $1: " "$WGD_TEST_SYSLOG" | sed 's/^[^]]*]: //' || true ;;
+	esac
+}
+
 # daemon_pid NS IFNAME: pid of the process listening on the UAPI socket.
 daemon_pid() {
 	local out
@@ -186,6 +222,38 @@ daemon_pid() {
 	if [[ $out =~ pid=([0-9]+) ]]; then
 		echo "${BASH_REMATCH[1]}"
 	fi
+}
+
+# wgd's two processes (lifecycle.sh, daemon.sh)
+# status_field PID KEY: the value of KEY in /proc/PID/status, tabs as spaces.
+status_field() {
+	awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"
+}
+
+# The worker serves the socket; its parent is the supervisor.
+worker_pid() { daemon_pid "$1" "$2"; }
+supervisor_of() { status_field "$1" PPid; }
+
+# pids NS IFNAME: "WORKER SUPERVISOR" of the daemon serving IFNAME.
+pids() {
+	local w s
+	w=$(worker_pid "$1" "$2")
+	[[ -n $w ]] || fail "no process serves $(sock_path "$2")"
+	s=$(supervisor_of "$w")
+	[[ -n $s && $s != 1 ]] || fail "worker $w has no supervisor (PPid '$s')"
+	echo "$w $s"
+}
+
+# conf_a FILE [EXTRA INTERFACE LINES...]: A's [Interface] with its key and port.
+conf_a() {
+	local f=$1 line
+	shift
+	{
+		echo "[Interface]"
+		echo "PrivateKey = $(cat "$S/a.key")"
+		echo "ListenPort = $PORT_A"
+		for line; do echo "$line"; done
+	} >"$f"
 }
 
 # ns_quiet NS: no process left in NS.  A daemon may be several processes
@@ -342,6 +410,7 @@ run_set() {
 	export NETNS_RUNID=$$
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM HUP
+	syslog_start "$T/syslog"
 	(($# == 0)) || "$@"
 	for entry in "${tests[@]}"; do
 		read -r name limit fn args <<<"$entry"
@@ -362,6 +431,7 @@ cleanup() {
 		wait_for 3 pid_gone "$scenario"
 	fi
 	topo_down >/dev/null 2>&1
+	syslog_stop
 	if ((keep)) || [[ ${NETNS_VERBOSE:-0} == 1 ]]; then
 		echo "# logs kept in $T"
 	else

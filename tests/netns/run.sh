@@ -146,6 +146,14 @@ if [ -n "$why" ]; then
 	finish
 fi
 
+# A daemonised wgd logs to syslog once ready; the scripts read it back (lib.sh,
+# daemon_log). Without /dev/log, one sink serves the whole run.
+if pid=$(python3 "$repo/tests/tools/syslog_sink.py" start /dev/log "$tmp/syslog"); then
+	trap 'python3 "$repo/tests/tools/syslog_sink.py" stop /dev/log "$pid"; rm -rf "$tmp"' EXIT
+	WGD_TEST_SYSLOG=$tmp/syslog
+	export WGD_TEST_SYSLOG
+fi
+
 round=1
 while [ "$round" -le "$repeat" ]; do
 	for pair in $pairs; do
@@ -159,7 +167,7 @@ done
 # The control plane: wgd's supervisor, config files and reload (lifecycle.sh), and wgctl
 # against wgd and wireguard-go (ctl.sh). They need wgd; ctl.sh also needs wgctl.
 if [ "${NETNS_CONTROL:-1}" = 1 ]; then
-	for script in lifecycle ctl; do
+	for script in lifecycle ctl daemon; do
 		why=$(missing wgd)
 		if [ -z "$why" ] && [ "$script" = ctl ] && [ ! -x "$WGCTL" ]; then
 			why="ctl/wgctl not built"

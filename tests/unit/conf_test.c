@@ -701,6 +701,16 @@ Test(conf, warnings)
 	snprintf(want, sizeof(want),
 		 "%s:5: warning: AllowedIPs entry `10.1.2.3/16' has a nonzero host part\n", conf);
 	cr_assert_str_eq(parse_warn(conf, 1024), want);
+
+	/* SaveConfig = true is accepted (wg-quick files carry it) but does nothing: say so */
+	write_file(conf, IFACE "SaveConfig = true\n", 0600);
+	snprintf(want, sizeof(want),
+		 "%s:3: warning: SaveConfig = true is ignored: wgd does not write the file back; "
+		 "use `wgctl peer add|remove ... --save'\n",
+		 conf);
+	cr_assert_str_eq(parse_warn(conf, 1024), want);
+	write_file(conf, IFACE "SaveConfig = false\n", 0600);
+	cr_assert_str_eq(parse_warn(conf, 1024), "");
 	unlink(key);
 	unlink(conf);
 	rmdir(dir);

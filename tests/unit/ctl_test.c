@@ -470,7 +470,8 @@ static bool allowedips(const char *v)
 static const struct input_case input_cases[] = {
 	{ ctl_parse_ifname, "a/b", "wgctl: Invalid interface name: `a/b'\n" },
 	{ ctl_parse_ifname, "", "wgctl: Invalid interface name: `'\n" },
-	{ ctl_parse_ifname, "sixteen-chars-xx", "wgctl: Invalid interface name: `sixteen-chars-xx'\n" },
+	{ ctl_parse_ifname, "sixteen-chars-xx",
+	  "wgctl: Interface name `sixteen-chars-xx' is too long (at most 15 characters)\n" },
 	{ ctl_parse_ifname, "wg 0", "wgctl: Invalid interface name: `wg 0'\n" },
 	{ port, "abc", "wgctl: Invalid port: `abc'\n" },
 	{ port, "65536", "wgctl: Invalid port: `65536'\n" },
