@@ -336,15 +336,15 @@ Test(ctl, metrics_text)
 		"# TYPE wgd_peers gauge\n"
 		"wgd_peers{interface=\"wg0\"} 1\n"
 		"wgd_peers{interface=\"x\\\"y\"} 0\n"
-		"# HELP wgd_peer_rx_bytes Bytes received from the peer.\n"
-		"# TYPE wgd_peer_rx_bytes counter\n"
-		"wgd_peer_rx_bytes{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 5\n"
-		"# HELP wgd_peer_tx_bytes Bytes sent to the peer.\n"
-		"# TYPE wgd_peer_tx_bytes counter\n"
-		"wgd_peer_tx_bytes{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 6\n"
-		"# HELP wgd_peer_last_handshake_seconds Unix time of the peer's latest handshake, 0 if none.\n"
-		"# TYPE wgd_peer_last_handshake_seconds gauge\n"
-		"wgd_peer_last_handshake_seconds{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 7\n";
+		"# HELP wgd_peer_receive_bytes_total Bytes received from the peer.\n"
+		"# TYPE wgd_peer_receive_bytes_total counter\n"
+		"wgd_peer_receive_bytes_total{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 5\n"
+		"# HELP wgd_peer_transmit_bytes_total Bytes sent to the peer.\n"
+		"# TYPE wgd_peer_transmit_bytes_total counter\n"
+		"wgd_peer_transmit_bytes_total{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 6\n"
+		"# HELP wgd_peer_last_handshake_timestamp_seconds Unix time of the peer's latest handshake, 0 if none.\n"
+		"# TYPE wgd_peer_last_handshake_timestamp_seconds gauge\n"
+		"wgd_peer_last_handshake_timestamp_seconds{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 7\n";
 	const char *names[] = { "wg0", "x\"y" };
 	struct uapi_state st[2];
 	struct capture cap;

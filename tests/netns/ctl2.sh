@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# wgctl for automation and site admins, against live daemons (issue 10): metrics
+# that promtool accepts and that fail without the right to the socket, --save
+# refused before any change when the file cannot be written, `strip` for the
+# `wg syncconf IF <(wgctl strip IF)` idiom, syncconf with a peers-only file
+# keeping the tunnel, and peer add's argument order and host-bit warning.
+# Same topology, helpers and output as ctl.sh (lib.sh):
+#
+#  ns1: wa<id> (wgd)  --veth--  ns0 (router)  --veth--  ns2: wb<id> (wgd)
+#
+# Usage:
+#   ctl2.sh --check            0 if this host can run it, else 77 and a reason
+#   ctl2.sh --list             scenario names (after NETNS_ONLY)
+#   ctl2.sh run LABEL          run the scenarios
+# Environment: NETNS_ONLY, NETNS_LOG_LEVEL, NETNS_VERBOSE=1 as for netns.sh;
+# WGD and WGCTL (default wgd/wgd, ctl/wgctl).
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR
+source "$here/lib.sh"
+# shellcheck disable=SC2154 # names and addresses come from lib.sh
+# shellcheck disable=SC2034 # DA and DB are read by lib.sh's pair_up
+WGD=${WGD:-$repo/wgd/wgd}
+WGCTL=${WGCTL:-$repo/ctl/wgctl}
+export WGD WGCTL
+
+# shellcheck disable=SC2034 # read through a nameref
+CTL2_TESTS=(
+	"metrics 60 t_metrics"
+)
+
+# --- helpers -------------------------------------------------------------------
+
+# test_user: a real unprivileged user $TU (group $TU) and an admin group $TG it is
+# a member of, both removed when the scenario ends; as_user CMD... runs CMD as $TU
+# with its groups, as a login would give them.
+test_user() {
+	TU=wgdu$RUNID TG=wgdg$RUNID
+	trap 'userdel "$TU" 2>/dev/null; groupdel "$TG" 2>/dev/null; true' EXIT
+	groupadd "$TG"
+	useradd --no-create-home --user-group --shell /usr/sbin/nologin --groups "$TG" "$TU"
+}
+as_user() { setpriv --reuid "$TU" --regid "$TU" --init-groups "$@"; }
+
+# promtool_ok FILE: promtool's linter accepts the exposition in FILE.
+promtool_ok() {
+	promtool check metrics <"$1" >"$S/promtool" 2>&1 ||
+		fail "promtool check metrics: $(tr '\n' ' ' <"$S/promtool")"
+}
+
+# --- scenarios -----------------------------------------------------------------
+
+# Counters after traffic pass promtool's lint for one interface and for `all`; a
+# user without the right to the socket gets show's error and status, not an
+# empty scrape.
+t_metrics() {
+	local rc
+	DA=$WGD DB=$WGD
+	pair_up 4 psk
+	flood "$ns1" "$INNER_B4"
+	"$WGCTL" metrics "$IF_A" >"$S/one.prom" || fail "metrics $IF_A: exit $?"
+	promtool_ok "$S/one.prom"
+	shows "wgd_peer_receive_bytes_total{interface=\"$IF_A\",public_key=\"$PUB_B\"}" \
+		cat "$S/one.prom" || fail "no receive counter for B"
+	"$WGCTL" metrics all >"$S/all.prom" || fail "metrics all: exit $?"
+	promtool_ok "$S/all.prom"
+	shows "wgd_peers{interface=\"$IF_B\"} 1" cat "$S/all.prom" || fail "metrics all lacks $IF_B"
+	test_user
+	for target in "$IF_A" all; do
+		rc=0
+		as_user "$WGCTL" metrics "$target" >"$S/out" 2>"$S/err" || rc=$?
+		expect_eq "metrics $target without the right: status" "$rc" 1
+		[[ ! -s $S/out ]] || fail "metrics $target without the right printed samples"
+	done
+	as_user "$WGCTL" show "$IF_A" >/dev/null 2>"$S/show.err" && fail "show worked without the right"
+	as_user "$WGCTL" metrics "$IF_A" 2>"$S/err" >/dev/null || true
+	# (set -x traces as_user into the same stderr: compare wgctl's lines)
+	expect_eq "metrics error" "$(grep '^wgctl:' "$S/err")" "$(grep '^wgctl:' "$S/show.err")"
+	shows "Permission denied" cat "$S/err" || fail "metrics error lacks the cause"
+}
+
+# --- command line (the runner is lib.sh's) -------------------------------------
+
+env_check() {
+	[[ -x $WGCTL ]] || { echo "ctl/wgctl not built"; return 77; }
+	[[ -x $WGD ]] || { echo "wgd/wgd not built"; return 77; }
+	command -v promtool >/dev/null || { echo "promtool not installed"; return 77; }
+	command -v useradd >/dev/null || { echo "useradd not installed"; return 77; }
+	bash "$here/netns.sh" --check
+}
+
+case ${1:-} in
+run) [[ $# -ge 2 ]] || exit 2; run_set CTL2_TESTS wgd-ctl2 "$2" ;;
+*) runner_main CTL2_TESTS "$@" ;;
+esac
