@@ -122,6 +122,11 @@ struct peer_change {
 	bool has_allowedips, save;
 };
 
+/*
+ * Whether --save could write the interface's config file now (peer_save.c): checked
+ * before the daemon is changed. false after the error line.
+ */
+bool peer_save_check(const struct peer_change *c);
 /* Writes the change into the interface's config file (peer_save.c); false after the error. */
 bool peer_save(const struct peer_change *c);
 

@@ -5,8 +5,10 @@
  *   peer remove IF PUBKEY [--save]
  *   peer list IF
  * A public key is not secret, so it may be given in argv; a preshared key only as a file.
- * The change goes to the daemon first; --save then writes it into the interface's config
- * file too (peer_save.c), so a failed request leaves the file alone.
+ * With --save, the file is first checked to be writable (peer_save_check), so a change
+ * that could not be saved is refused before it reaches the daemon; the change then goes
+ * to the daemon, and only once applied into the file (peer_save.c), so a failed request
+ * leaves the file alone.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -136,6 +138,8 @@ static int peer_change_main(int argc, const char *argv[])
 
 	memset(&a, 0, sizeof(a));
 	if (!parse_change(&a, argc, argv))
+		goto out;
+	if (a.save && !peer_save_check(&a))
 		goto out;
 	if (a.cfg.peers[0].flags & CFG_PEER_REMOVE_ME) {
 		err = peer_exists(a.ifname, a.cfg.peers[0].public_key);

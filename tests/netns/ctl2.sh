@@ -30,6 +30,7 @@ export WGD WGCTL
 # shellcheck disable=SC2034 # read through a nameref
 CTL2_TESTS=(
 	"metrics 60 t_metrics"
+	"save-refused 60 t_save_refused"
 )
 
 # --- helpers -------------------------------------------------------------------
@@ -80,6 +81,62 @@ t_metrics() {
 	# (set -x traces as_user into the same stderr: compare wgctl's lines)
 	expect_eq "metrics error" "$(grep '^wgctl:' "$S/err")" "$(grep '^wgctl:' "$S/show.err")"
 	shows "Permission denied" cat "$S/err" || fail "metrics error lacks the cause"
+}
+
+# save_fails WHAT WANT ARGS...: `wgctl peer ARGS --save' run by $TU exits 1 with
+# the one line WANT, and the interface's peers are what they were.
+save_fails() {
+	local what=$1 want=$2 before rc=0
+	shift 2
+	before=$(wg show "$IF_A" peers)
+	as_user env WGCTL_CONF_DIR="$S/etc" "$WGCTL" peer "$@" --save >"$S/out" 2>"$S/err" || rc=$?
+	expect_eq "$what: status" "$rc" 1
+	expect_eq "$what: message" "$(grep '^wgctl:' "$S/err")" "$want"
+	expect_eq "$what: peers (nothing changed)" "$(wg show "$IF_A" peers)" "$before"
+}
+
+# An AdminGroup member may drive the socket but not write /etc/wgd: peer add and
+# peer remove with --save are refused before the daemon is touched, with one line
+# naming the file and why, and the file is as it was.
+t_save_refused() {
+	local conf=$S/etc/$IF_A.conf sum
+	topo_up
+	test_user
+	key_new a
+	key_new c
+	key_new d
+	mkdir -p "$S/etc"
+	# the run's directory is 0700: let the user through to etc/ (0755, root's)
+	chmod 0711 "$(dirname "$S")" "$S"
+	chmod 0755 "$S/etc"
+	printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAdminGroup = %s\n' \
+		"$(cat "$S/a.key")" "$PORT_A" "$TG" >"$conf"
+	printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = 198.18.13.0/24\n' "$(pub d)" >>"$conf"
+	n1 env WGCTL_CONF_DIR="$S/etc" LOG_LEVEL="$NETNS_LOG_LEVEL" "$WGCTL" up "$IF_A" \
+		>>"$S/daemon-$IF_A.log" 2>&1 || fail "wgctl up exited with $?"
+	as_user "$WGCTL" show "$IF_A" peers >/dev/null || fail "the member cannot use the socket"
+	sum=$(sha256sum "$conf")
+	# the usual file: root's, 0600
+	save_fails "add, unreadable file" \
+		"wgctl: Unable to save to \`$conf', nothing changed: Permission denied" \
+		add "$IF_A" "$(pub c)" allowed-ips 198.18.14.0/24
+	save_fails "remove, unreadable file" \
+		"wgctl: Unable to save to \`$conf', nothing changed: Permission denied" \
+		remove "$IF_A" "$(pub d)"
+	# readable and writable by the group, in a directory only root may write
+	chgrp "$TG" "$conf"
+	chmod 0660 "$conf"
+	save_fails "add, read-only directory" \
+		"wgctl: Unable to save to \`$conf', nothing changed: cannot create files in $S/etc: Permission denied" \
+		add "$IF_A" "$(pub c)" allowed-ips 198.18.14.0/24
+	save_fails "remove, read-only directory" \
+		"wgctl: Unable to save to \`$conf', nothing changed: cannot create files in $S/etc: Permission denied" \
+		remove "$IF_A" "$(pub d)"
+	expect_eq "file after the refusals" "$(sha256sum "$conf")" "$sum"
+	# the same request without --save is the member's right
+	as_user "$WGCTL" peer add "$IF_A" "$(pub c)" allowed-ips 198.18.14.0/24 ||
+		fail "peer add without --save by a member"
+	shows "$(pub c)" wg show "$IF_A" peers || fail "peer not added without --save"
 }
 
 # --- command line (the runner is lib.sh's) -------------------------------------
