@@ -616,3 +616,95 @@ Test(ctl, pretty_time_and_bytes)
 	strip_ansi(buf);
 	cr_assert_str_eq(buf, "1.50 GiB");
 }
+
+/* --- peer add / remove arguments ------------------------------------------------------- */
+
+#define PEER_KEY "yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws="
+
+static struct peer_change change_sink;
+
+static bool run_peer_parse(const void *arg)
+{
+	const struct argv_case *c = arg;
+	int argc = 0;
+	bool ok;
+
+	while (c->argv[argc])
+		argc++;
+	cfg_device_clear(&change_sink.cfg);
+	memset(&change_sink, 0, sizeof(change_sink));
+	ok = parse_change(&change_sink, argc, (const char **)(uintptr_t)c->argv);
+	return ok;
+}
+
+/* --save may come anywhere; an option where the interface or key belongs is named. */
+Test(ctl, peer_arguments_in_any_order)
+{
+	static const struct argv_case good[] = {
+		{ { "add", "--save", "wg0", PEER_KEY, "allowed-ips", "10.0.0.2/32" }, "" },
+		{ { "add", "wg0", "--save", PEER_KEY, "allowed-ips", "10.0.0.2/32" }, "" },
+		{ { "add", "wg0", PEER_KEY, "allowed-ips", "10.0.0.2/32", "--save" }, "" },
+		{ { "remove", "--save", "wg0", PEER_KEY }, "" },
+	};
+	static const struct argv_case bad[] = {
+		{ { "add", "wg0", "allowed-ips", "10.0.0.2/32", PEER_KEY },
+		  "wgctl: Misplaced argument `allowed-ips': give `peer add <interface> <public key>' "
+		  "first\n" },
+		{ { "add", "--save", "endpoint", "wg0", PEER_KEY },
+		  "wgctl: Misplaced argument `endpoint': give `peer add <interface> <public key>' "
+		  "first\n" },
+		{ { "remove", "wg0", "--force", PEER_KEY },
+		  "wgctl: Misplaced argument `--force': give `peer remove <interface> <public key>' "
+		  "first\n" },
+		{ { "remove", "wg0", PEER_KEY, "extra" }, "wgctl: Invalid argument: `extra'\n" },
+	};
+	char want[KEY_B64_LEN + 1];
+
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		bool ok;
+		char *err = stderr_of(run_peer_parse, &good[i], &ok);
+
+		cr_assert(ok, "good case %zu: %s", i + 1, err);
+		cr_assert_str_eq(err, "", "good case %zu", i + 1);
+		cr_assert(change_sink.save, "good case %zu", i + 1);
+		cr_assert_str_eq(change_sink.ifname, "wg0");
+		key_to_base64(want, change_sink.cfg.peers[0].public_key);
+		cr_assert_str_eq(want, PEER_KEY);
+		free(err);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		bool ok;
+		char *err = stderr_of(run_peer_parse, &bad[i], &ok);
+
+		cr_assert(not(ok), "bad case %zu", i + 1);
+		cr_assert_str_eq(err, bad[i].err, "bad case %zu", i + 1);
+		free(err);
+	}
+	cfg_device_clear(&change_sink.cfg);
+}
+
+/* Host bits get the parser's warning and are cleared, so --save writes the network. */
+Test(ctl, peer_add_clears_host_bits_with_a_warning)
+{
+	static const struct argv_case c = {
+		{ "add", "wg0", PEER_KEY, "allowed-ips", "10.0.0.1/24,10.0.1.0/24,fd00::1/64" }, ""
+	};
+	char text[64];
+	bool ok;
+	char *err = stderr_of(run_peer_parse, &c, &ok);
+
+	cr_assert(ok);
+	cr_assert_str_eq(err, "wgctl: warning: AllowedIPs entry `10.0.0.1/24' has a nonzero host "
+			      "part, using 10.0.0.0/24\n"
+			      "wgctl: warning: AllowedIPs entry `fd00::1/64' has a nonzero host "
+			      "part, using fd00::/64\n");
+	cr_assert(eq(sz, change_sink.cfg.peers[0].allowedips_len, 3));
+	ctl_allowedip_text(text, sizeof(text), &change_sink.cfg.peers[0].allowedips[0]);
+	cr_assert_str_eq(text, "10.0.0.0/24");
+	ctl_allowedip_text(text, sizeof(text), &change_sink.cfg.peers[0].allowedips[1]);
+	cr_assert_str_eq(text, "10.0.1.0/24");
+	ctl_allowedip_text(text, sizeof(text), &change_sink.cfg.peers[0].allowedips[2]);
+	cr_assert_str_eq(text, "fd00::/64");
+	free(err);
+	cfg_device_clear(&change_sink.cfg);
+}
