@@ -31,6 +31,7 @@ export WGD WGCTL
 CTL2_TESTS=(
 	"metrics 60 t_metrics"
 	"save-refused 60 t_save_refused"
+	"strip-syncconf 60 t_strip_syncconf"
 )
 
 # --- helpers -------------------------------------------------------------------
@@ -137,6 +138,64 @@ t_save_refused() {
 	as_user "$WGCTL" peer add "$IF_A" "$(pub c)" allowed-ips 198.18.14.0/24 ||
 		fail "peer add without --save by a member"
 	shows "$(pub c)" wg show "$IF_A" peers || fail "peer not added without --save"
+}
+
+# The README's PrivateKeyFile config through `wg syncconf IF <(wgctl strip ...)`,
+# by path and by interface name; then `wgctl syncconf` with a file of peers alone
+# keeps the private key, the port and the tunnel.
+t_strip_syncconf() {
+	local conf=$S/etc/$IF_A.conf key0 port0 rc=0
+	DA=$WGD DB=$WGD
+	pair_up 4 nopsk
+	ping1 "$ns1" "$INNER_B4" >/dev/null || fail "no first ping"
+	mkdir -p "$S/etc"
+	cat >"$conf" <<-EOF
+		[Interface]
+		PrivateKeyFile = $S/a.key
+		ListenPort = $PORT_A
+		Address = $INNER_A4/24
+		PostUp = false
+
+		[Peer]
+		PublicKey = $PUB_B
+		AllowedIPs = $INNER_B4/32, $INNER_B6/128, 198.18.15.0/24
+		Endpoint = $(site_ep 2 4 "$PORT_B")
+	EOF
+	key0=$(WG_HIDE_KEYS=never wg show "$IF_A" private-key)
+	port0=$(wg show "$IF_A" listen-port)
+	wg syncconf "$IF_A" "$conf" 2>"$S/err" || rc=$?
+	((rc != 0)) || fail "wg syncconf took a wg-quick file (the idiom needs strip)"
+	"$WGCTL" strip "$conf" >"$S/stripped"
+	! shows "PrivateKeyFile" cat "$S/stripped" || fail "strip left PrivateKeyFile"
+	! shows "Address" cat "$S/stripped" || fail "strip left Address"
+	shows "PrivateKey = $(cat "$S/a.key")" cat "$S/stripped" || fail "strip lacks the key"
+	wg syncconf "$IF_A" <("$WGCTL" strip "$conf") || fail "wg syncconf <(wgctl strip FILE)"
+	expect_eq "allowed ips after strip+syncconf" "$(peer_field "$IF_A" allowed-ips "$PUB_B")" \
+		"$INNER_B4/32 $INNER_B6/128 198.18.15.0/24"
+	sed -i 's|, 198.18.15.0/24||' "$conf"
+	WGCTL_CONF_DIR=$S/etc wg syncconf "$IF_A" <(WGCTL_CONF_DIR=$S/etc "$WGCTL" strip "$IF_A") ||
+		fail "wg syncconf <(wgctl strip IF)"
+	expect_eq "allowed ips after strip IF" "$(peer_field "$IF_A" allowed-ips "$PUB_B")" \
+		"$INNER_B4/32 $INNER_B6/128"
+	expect_eq "private key after strip+syncconf" \
+		"$(WG_HIDE_KEYS=never wg show "$IF_A" private-key)" "$key0"
+	ping1 "$ns1" "$INNER_B4" >/dev/null || fail "no ping after strip+syncconf"
+
+	# a file of peers alone: the device keeps its key and port, the tunnel works
+	printf '[Peer]\nPublicKey = %s\nAllowedIPs = %s/32, %s/128, 198.18.16.0/24\nEndpoint = %s\n' \
+		"$PUB_B" "$INNER_B4" "$INNER_B6" "$(site_ep 2 4 "$PORT_B")" >"$S/peers.conf"
+	"$WGCTL" syncconf "$IF_A" "$S/peers.conf" || fail "syncconf peers-only: exit $?"
+	expect_eq "private key after a peers-only syncconf" \
+		"$(WG_HIDE_KEYS=never wg show "$IF_A" private-key)" "$key0"
+	expect_eq "port after a peers-only syncconf" "$(wg show "$IF_A" listen-port)" "$port0"
+	expect_eq "allowed ips after a peers-only syncconf" \
+		"$(peer_field "$IF_A" allowed-ips "$PUB_B")" "$INNER_B4/32 $INNER_B6/128 198.18.16.0/24"
+	ping1 "$ns1" "$INNER_B4" >/dev/null || fail "no ping after a peers-only syncconf"
+	# a new handshake works too, with the key kept: B restarts its session
+	wg set "$IF_B" peer "$PUB_A" remove
+	wg set "$IF_B" peer "$PUB_A" allowed-ips "$INNER_A4/32,$INNER_A6/128" \
+		endpoint "$(site_ep 1 4 "$PORT_A")"
+	ping1 "$ns2" "$INNER_A4" >/dev/null || fail "no new handshake after a peers-only syncconf"
 }
 
 # --- command line (the runner is lib.sh's) -------------------------------------

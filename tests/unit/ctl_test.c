@@ -20,6 +20,7 @@
 #include "ctl/setconf.c"
 #include "ctl/show.c"
 #include "ctl/showconf.c"
+#include "ctl/strip.c"
 #include "ctl/updown.c"
 
 #define GOLDEN "tests/golden/ctl/"
@@ -254,7 +255,7 @@ Test(ctl, setconf_and_addconf_requests_match_wg)
 		int argc = load_args(names[i], argv, 8, &text);
 
 		cr_assert(eq(int, argc, 3));
-		cr_assert(load_conf(&c, argv[2]), "%s", argv[2]);
+		cr_assert(ctl_load_conf(&c, argv[2]), "%s", argv[2]);
 		make_request(argv[0], &c.dev);
 		expect_request(&c.dev, names[i]);
 		conf_clear(&c);
@@ -707,4 +708,112 @@ Test(ctl, peer_add_clears_host_bits_with_a_warning)
 	cr_assert_str_eq(text, "fd00::/64");
 	free(err);
 	cfg_device_clear(&change_sink.cfg);
+}
+
+/* --- strip ------------------------------------------------------------------------------ */
+
+/* Runs strip_main(argv) with stdout and stderr captured; the caller frees both. */
+static int strip_run(const char *arg, char **out, char **err)
+{
+	const char *argv[] = { "strip", arg, NULL };
+	FILE *o = tmpfile(), *e = tmpfile();
+	int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO), ret;
+
+	fflush(stdout);
+	fflush(stderr);
+	dup2(fileno(o), STDOUT_FILENO);
+	dup2(fileno(e), STDERR_FILENO);
+	ret = strip_main(2, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved_out, STDOUT_FILENO);
+	dup2(saved_err, STDERR_FILENO);
+	close(saved_out);
+	close(saved_err);
+	*out = calloc(1, 4096);
+	*err = calloc(1, 4096);
+	rewind(o);
+	rewind(e);
+	cr_assert(ge(sz, fread(*out, 1, 4095, o), 0));
+	cr_assert(ge(sz, fread(*err, 1, 4095, e), 0));
+	fclose(o);
+	fclose(e);
+	return ret;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+
+	cr_assert(not(eq(ptr, f, NULL)), "%s", path);
+	fputs(text, f);
+	fclose(f);
+	cr_assert(eq(int, chmod(path, 0600), 0));
+}
+
+/*
+ * A wg-quick file with key files: only wg's keys come out, the key files' keys inline,
+ * and the policy mark wgd (and wg-quick) set for a /0; by path, by name, from stdin.
+ */
+Test(ctl, strip_prints_the_wg_subset_with_the_keys)
+{
+	static const char conf[] =
+		"[Interface]\n"
+		"PrivateKeyFile = a.key\n"
+		"ListenPort = 51820\n"
+		"Address = 10.0.0.1/24, fd00::1/64\n"
+		"DNS = 10.0.0.53\n"
+		"MTU = 1420\n"
+		"Table = auto\n"
+		"PostUp = echo up\n"
+		"SaveConfig = false\n"
+		"\n"
+		"[Peer]\n"
+		"PublicKey = FI9ZbbVAveaVM3FrURJ+JKMi2Q+t/xRUwXPnA+z3RnA=\n"
+		"PresharedKeyFile = psk.key\n"
+		"AllowedIPs = 0.0.0.0/0\n"
+		"Endpoint = 192.0.2.2:51820\n"
+		"PersistentKeepalive = 25\n";
+	static const char want[] =
+		"[Interface]\n"
+		"ListenPort = 51820\n"
+		"FwMark = 0xca6c\n"
+		"PrivateKey = BRAbJjE8R1JdaHN+iZSfqrXAy9bh7PcCDRgjLjlET1o=\n"
+		"\n"
+		"[Peer]\n"
+		"PublicKey = FI9ZbbVAveaVM3FrURJ+JKMi2Q+t/xRUwXPnA+z3RnA=\n"
+		"PresharedKey = OfbMnHkFJY7vsSKB3rWA89qvCANobwKtCoO/oI+FJrQ=\n"
+		"AllowedIPs = 0.0.0.0/0\n"
+		"Endpoint = 192.0.2.2:51820\n"
+		"PersistentKeepalive = 25\n";
+	char dir[] = "/tmp/ctl_strip.XXXXXX", path[128], cmd[160], *out, *err;
+
+	cr_assert(not(eq(ptr, mkdtemp(dir), NULL)));
+	snprintf(path, sizeof(path), "%s/a.key", dir);
+	write_file(path, "BRAbJjE8R1JdaHN+iZSfqrXAy9bh7PcCDRgjLjlET1o=\n");
+	snprintf(path, sizeof(path), "%s/psk.key", dir);
+	write_file(path, "OfbMnHkFJY7vsSKB3rWA89qvCANobwKtCoO/oI+FJrQ=\n");
+	snprintf(path, sizeof(path), "%s/wg9.conf", dir);
+	write_file(path, conf);
+
+	cr_assert(eq(int, strip_run(path, &out, &err), 0), "%s", err);
+	cr_assert_str_eq(out, want);
+	cr_assert_str_eq(err, "");
+	free(out);
+	free(err);
+
+	cr_assert(eq(int, setenv("WGCTL_CONF_DIR", dir, 1), 0));
+	cr_assert(eq(int, strip_run("wg9", &out, &err), 0), "%s", err);
+	cr_assert_str_eq(out, want);
+	free(out);
+	free(err);
+	cr_assert(eq(int, strip_run("wg8", &out, &err), 1));
+	cr_assert_str_eq(out, "");
+	snprintf(cmd, sizeof(cmd), "wgctl: %s/wg8.conf: No such file or directory\n", dir);
+	cr_assert_str_eq(err, cmd);
+	free(out);
+	free(err);
+	unsetenv("WGCTL_CONF_DIR");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert(eq(int, system(cmd), 0));
 }
