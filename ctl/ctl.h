@@ -38,8 +38,19 @@ int reload_main(int argc, const char *argv[]);
 int peer_main(int argc, const char *argv[]);
 int metrics_main(int argc, const char *argv[]);
 
+int strip_main(int argc, const char *argv[]);
+
 /* `syncconf IF PATH' (setconf.c): the process exit status, after any error line. */
 int ctl_syncconf(const char *ifname, const char *path);
+
+struct conf;
+/*
+ * A config file read as wg(8) reads one (setconf.c: wgd's parser in CONF_WG_SUBSET mode,
+ * "-" for standard input), its warnings printed; false after the error lines.
+ */
+bool ctl_load_conf(struct conf *c, const char *path);
+/* Prints each '\n'-terminated line of text to stderr as "wgctl: line". */
+void ctl_err_lines(const char *text);
 
 /* Prints "wgctl: <message>\n" to stderr. */
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -122,6 +133,11 @@ struct peer_change {
 	bool has_allowedips, save;
 };
 
+/*
+ * Whether --save could write the interface's config file now (peer_save.c): checked
+ * before the daemon is changed. false after the error line.
+ */
+bool peer_save_check(const struct peer_change *c);
 /* Writes the change into the interface's config file (peer_save.c); false after the error. */
 bool peer_save(const struct peer_change *c);
 

@@ -3,7 +3,10 @@
  * wgctl metrics [IF | all]: the peers' counters in the Prometheus text exposition format
  * (version 0.0.4): each family's HELP and TYPE once, then its samples for every
  * interface, labelled with the interface and the peer's public key (which is public).
+ * Names follow Prometheus' conventions (`promtool check metrics` passes): counters end in
+ * _total, values are in base units (bytes, seconds), a point in time is Unix seconds.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +37,9 @@ enum peer_metric { RX_BYTES, TX_BYTES, LAST_HANDSHAKE };
 static const struct {
 	const char *name, *type, *help;
 } peer_metrics[] = {
-	[RX_BYTES] = { "wgd_peer_rx_bytes", "counter", "Bytes received from the peer." },
-	[TX_BYTES] = { "wgd_peer_tx_bytes", "counter", "Bytes sent to the peer." },
-	[LAST_HANDSHAKE] = { "wgd_peer_last_handshake_seconds", "gauge",
+	[RX_BYTES] = { "wgd_peer_receive_bytes_total", "counter", "Bytes received from the peer." },
+	[TX_BYTES] = { "wgd_peer_transmit_bytes_total", "counter", "Bytes sent to the peer." },
+	[LAST_HANDSHAKE] = { "wgd_peer_last_handshake_timestamp_seconds", "gauge",
 			     "Unix time of the peer's latest handshake, 0 if none." },
 };
 
@@ -101,8 +104,10 @@ static bool metrics_targets(struct uapi_iflist *l, const char *target)
 }
 
 /*
- * Scrapes must not fail because one daemon went away mid-listing: with `all', an
- * interface that cannot be read is reported on stderr and left out.
+ * A scrape must not fail because one daemon went away mid-listing: with `all', an
+ * interface whose socket is gone (-ENODEV) is left out. Any other failure (no right to
+ * the socket, a garbled answer) is reported on stderr and makes the exit status 1, so
+ * that a textfile collector keeps its last good file rather than one without samples.
  */
 int metrics_main(int argc, const char *argv[])
 {
@@ -110,6 +115,7 @@ int metrics_main(int argc, const char *argv[])
 	struct uapi_iflist l = { 0 };
 	struct uapi_state *states = NULL;
 	const char **names = NULL;
+	bool failed = false;
 	size_t n = 0;
 	int ret = 1, err;
 
@@ -128,15 +134,17 @@ int metrics_main(int argc, const char *argv[])
 	for (size_t i = 0; i < l.len; i++) {
 		err = uapi_client_get(l.names[i], &states[n]);
 		if (err < 0) {
+			if (!target && err == -ENODEV)
+				continue;
 			ctl_uapi_err("access interface", l.names[i], err);
-			if (target)
-				goto out;
+			failed = true;
 			continue;
 		}
 		names[n++] = l.names[i];
 	}
-	metrics_write(stdout, names, states, n);
-	ret = 0;
+	if (!failed)
+		metrics_write(stdout, names, states, n);
+	ret = failed;
 out:
 	for (size_t i = 0; i < n; i++)
 		uapi_state_clear(&states[i]);

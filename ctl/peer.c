@@ -4,9 +4,12 @@
  *   peer add IF PUBKEY allowed-ips A[,B...] [endpoint E] [keepalive N] [psk-file F] [--save]
  *   peer remove IF PUBKEY [--save]
  *   peer list IF
+ * --save may come anywhere; the interface and the key come first, then options in pairs.
  * A public key is not secret, so it may be given in argv; a preshared key only as a file.
- * The change goes to the daemon first; --save then writes it into the interface's config
- * file too (peer_save.c), so a failed request leaves the file alone.
+ * With --save, the file is first checked to be writable (peer_save_check), so a change
+ * that could not be saved is refused before it reaches the daemon; the change then goes
+ * to the daemon, and only once applied into the file (peer_save.c), so a failed request
+ * leaves the file alone.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,6 +20,7 @@
 
 #include "crypto/key.h"
 #include "ctl/ctl.h"
+#include "netlink/rtnl.h"
 
 enum { PEER_TEXT_MAX = 1024 };
 
@@ -27,12 +31,49 @@ static const char peer_usage_text[] =
 	"       " PROG_NAME " peer remove <interface> <base64 public key> [--save]\n"
 	"       " PROG_NAME " peer list <interface>\n";
 
+/*
+ * The allowed IPs from `from' on, as the daemon will hold them: host bits cleared. Each
+ * entry that had some gets the config parser's warning, so what --save writes is the
+ * network the daemon routes, and a later reload of the file warns about nothing.
+ */
+static void canonical_allowedips(struct cfg_peer *p, size_t from)
+{
+	char was[INET6_ADDRSTRLEN + sizeof("/128")], now[sizeof(was)];
+	struct rtnl_prefix pfx;
+
+	for (size_t i = from; i < p->allowedips_len; i++) {
+		struct cfg_allowedip *aip = &p->allowedips[i];
+
+		pfx = (struct rtnl_prefix){ .family = aip->family, .cidr = aip->cidr };
+		memcpy(&pfx.ip6, &aip->ip6, sizeof(pfx.ip6));
+		rtnl_prefix_mask(&pfx);
+		if (!memcmp(&pfx.ip6, &aip->ip6, sizeof(pfx.ip6)))
+			continue;
+		ctl_allowedip_text(was, sizeof(was), aip);
+		memcpy(&aip->ip6, &pfx.ip6, sizeof(aip->ip6));
+		ctl_allowedip_text(now, sizeof(now), aip);
+		fprintf(stderr,
+			PROG_NAME ": warning: AllowedIPs entry `%s' has a nonzero host part, "
+				  "using %s\n",
+			was, now);
+	}
+}
+
+static bool is_add_opt(const char *s)
+{
+	return !strcmp(s, "allowed-ips") || !strcmp(s, "endpoint") || !strcmp(s, "keepalive") ||
+	       !strcmp(s, "psk-file");
+}
+
 /* One option and its value: 1 if it was one, 0 if unknown, -1 bad value (reported). */
 static int add_opt(struct peer_change *a, struct cfg_peer *p, const char *opt, const char *val)
 {
 	if (!strcmp(opt, "allowed-ips")) {
+		size_t from = p->allowedips_len;
+
 		if (!ctl_parse_allowedips(p, val))
 			return -1;
+		canonical_allowedips(p, from);
 		a->has_allowedips = true;
 	} else if (!strcmp(opt, "endpoint")) {
 		if (!ctl_parse_endpoint(&p->endpoint, val))
@@ -60,10 +101,6 @@ static bool parse_add_opts(struct peer_change *a, struct cfg_peer *p, int argc, 
 	for (int i = 0; i < argc; i++) {
 		int n = 0;
 
-		if (!strcmp(argv[i], "--save")) {
-			a->save = true;
-			continue;
-		}
 		if (i + 1 < argc)
 			n = add_opt(a, p, argv[i], argv[i + 1]);
 		if (n < 0)
@@ -81,11 +118,44 @@ static bool parse_add_opts(struct peer_change *a, struct cfg_peer *p, int argc, 
 	return true;
 }
 
-/* argv: add|remove IF KEY [options]. Fills a; false after the error line. */
-static bool parse_change(struct peer_change *a, int argc, const char *argv[])
+/*
+ * Moves every --save out of argv (it is a flag, and admins put it anywhere), setting
+ * a->save; returns the new argc. Then an option where the interface or the key belongs
+ * is named as misplaced rather than taken for a bad name or key.
+ */
+static int take_save(struct peer_change *a, int argc, const char *argv[])
+{
+	int n = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--save"))
+			a->save = true;
+		else
+			argv[n++] = argv[i];
+	}
+	return n;
+}
+
+static bool positional_ok(int argc, const char *argv[])
+{
+	for (int i = 1; i < 3 && i < argc; i++) {
+		if (is_add_opt(argv[i]) || !strncmp(argv[i], "--", 2)) {
+			ctl_err("Misplaced argument `%s': give `peer %s <interface> <public key>' "
+				"first",
+				argv[i], argv[0]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* argv without --save: add|remove IF KEY [options]. Fills a; false after the error line. */
+static bool parse_positional(struct peer_change *a, int argc, const char *argv[])
 {
 	struct cfg_peer *p;
 
+	if (!positional_ok(argc, argv))
+		return false;
 	if (argc < 3) {
 		fputs(peer_usage_text, stderr);
 		return false;
@@ -103,12 +173,9 @@ static bool parse_change(struct peer_change *a, int argc, const char *argv[])
 	if (!strcmp(argv[0], "add"))
 		return parse_add_opts(a, p, argc - 3, argv + 3);
 	p->flags = CFG_PEER_REMOVE_ME;
-	for (int i = 3; i < argc; i++) {
-		if (strcmp(argv[i], "--save")) {
-			ctl_err("Invalid argument: `%s'", argv[i]);
-			return false;
-		}
-		a->save = true;
+	if (argc > 3) {
+		ctl_err("Invalid argument: `%s'", argv[3]);
+		return false;
 	}
 	return true;
 }
@@ -128,6 +195,22 @@ static int peer_exists(const char *ifname, const uint8_t *key)
 	return ret;
 }
 
+/* argv: add|remove IF KEY [options], --save anywhere. Fills a; false after the error line. */
+static bool parse_change(struct peer_change *a, int argc, const char *argv[])
+{
+	const char **args = calloc((size_t)argc + 1, sizeof(*args));
+	bool ok;
+
+	if (!args) {
+		ctl_err("Out of memory");
+		return false;
+	}
+	memcpy(args, argv, (size_t)argc * sizeof(*args));
+	ok = parse_positional(a, take_save(a, argc, args), args);
+	free(args);
+	return ok;
+}
+
 static int peer_change_main(int argc, const char *argv[])
 {
 	struct peer_change a;
@@ -136,6 +219,8 @@ static int peer_change_main(int argc, const char *argv[])
 
 	memset(&a, 0, sizeof(a));
 	if (!parse_change(&a, argc, argv))
+		goto out;
+	if (a.save && !peer_save_check(&a))
 		goto out;
 	if (a.cfg.peers[0].flags & CFG_PEER_REMOVE_ME) {
 		err = peer_exists(a.ifname, a.cfg.peers[0].public_key);

@@ -27,8 +27,7 @@ enum {
 	STDIN_MAX = 16 << 20,
 };
 
-/* Prints each line of text as "wgctl: line". */
-static void print_lines(const char *text)
+void ctl_err_lines(const char *text)
 {
 	while (*text) {
 		size_t n = strcspn(text, "\n");
@@ -75,7 +74,7 @@ static char *read_stdin(size_t *len)
 	return NULL;
 }
 
-static bool load_conf(struct conf *c, const char *path)
+bool ctl_load_conf(struct conf *c, const char *path)
 {
 	char err[ERR_LEN] = "", warn[WARN_LEN] = "";
 	size_t len = 0;
@@ -94,10 +93,10 @@ static bool load_conf(struct conf *c, const char *path)
 		wipe(text, len);
 		free(text);
 	}
-	print_lines(warn);
+	ctl_err_lines(warn);
 	if (ret < 0) {
 		if (*err)
-			print_lines(err);
+			ctl_err_lines(err);
 		else
 			ctl_err("Unable to read `%s': %s", path, strerror(-ret));
 		return false;
@@ -149,7 +148,7 @@ static int apply_conf(const char *mode, const char *ifname, const char *path)
 	struct conf c = { 0 };
 	int ret = 1, err;
 
-	if (!ctl_parse_ifname(ifname) || !load_conf(&c, path))
+	if (!ctl_parse_ifname(ifname) || !ctl_load_conf(&c, path))
 		return 1;
 	if (!strcmp(mode, "syncconf")) {
 		if (sync_request(&req, ifname, &c.dev) < 0)

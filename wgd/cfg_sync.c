@@ -69,31 +69,29 @@ static bool key_index_has(const struct key_index *ki, const uint8_t *key)
 	return false;
 }
 
+/* The device keys wanted names and running does not have (see cfg_sync.h). */
 static void sync_device(struct cfg_device *out, const struct cfg_device *running,
 			const struct cfg_device *wanted)
 {
-	uint8_t want_key[NOISE_PRIVATE_KEY_LEN] = { 0 }, have_key[NOISE_PRIVATE_KEY_LEN] = { 0 };
-	uint32_t want_mark = wanted->flags & CFG_DEV_HAS_FWMARK ? wanted->fwmark : 0;
+	uint8_t have_key[NOISE_PRIVATE_KEY_LEN] = { 0 };
 	uint32_t have_mark = running->flags & CFG_DEV_HAS_FWMARK ? running->fwmark : 0;
 	uint16_t have_port = running->flags & CFG_DEV_HAS_LISTEN_PORT ? running->listen_port : 0;
 
-	if (wanted->flags & CFG_DEV_HAS_PRIVATE_KEY)
-		memcpy(want_key, wanted->private_key, sizeof(want_key));
 	if (running->flags & CFG_DEV_HAS_PRIVATE_KEY)
 		memcpy(have_key, running->private_key, sizeof(have_key));
-	if (!key_equal(want_key, have_key)) {
-		memcpy(out->private_key, want_key, sizeof(want_key));
+	if ((wanted->flags & CFG_DEV_HAS_PRIVATE_KEY) &&
+	    !key_equal(wanted->private_key, have_key)) {
+		memcpy(out->private_key, wanted->private_key, sizeof(out->private_key));
 		out->flags |= CFG_DEV_HAS_PRIVATE_KEY;
 	}
-	if (want_mark != have_mark) {
-		out->fwmark = want_mark;
+	if ((wanted->flags & CFG_DEV_HAS_FWMARK) && wanted->fwmark != have_mark) {
+		out->fwmark = wanted->fwmark;
 		out->flags |= CFG_DEV_HAS_FWMARK;
 	}
 	if ((wanted->flags & CFG_DEV_HAS_LISTEN_PORT) && wanted->listen_port != have_port) {
 		out->listen_port = wanted->listen_port;
 		out->flags |= CFG_DEV_HAS_LISTEN_PORT;
 	}
-	wipe(want_key, sizeof(want_key));
 	wipe(have_key, sizeof(have_key));
 }
 

@@ -15,12 +15,14 @@
 
 /*
  * Fills out (which must be zeroed) with a request that, applied to running (as a get
- * reports it), yields wanted (a full configuration, as a config file states it):
+ * reports it), yields wanted (the peers a config file states, and the device keys it
+ * names):
  *  - no CFG_DEV_REPLACE_PEERS, so peers that stay keep their keypairs and timers;
- *  - private_key only when it differs (constant-time compare; wanted without one means
- *    none, sent as zeros), fwmark only when it differs (absent means 0), listen_port only
- *    when wanted names one and it differs (absent means "any port": the current one is
- *    kept rather than rebinding);
+ *  - each device key only when wanted names it (its CFG_DEV_HAS_* flag) and it differs:
+ *    private_key (constant-time compare; named as zeros removes it), fwmark (0 removes
+ *    it), listen_port. A key wanted does not name is left as it runs, so a file of peers
+ *    alone keeps the tunnel's identity; a caller whose file is the whole configuration
+ *    (the supervisor's reload) sets the flags of the keys it means as "none";
  *  - first every running peer absent from wanted, with CFG_PEER_REMOVE_ME;
  *  - then every wanted peer, in wanted's order, with CFG_PEER_REPLACE_ALLOWEDIPS and its
  *    allowed IPs, its preshared key (zeros when it has none, which removes one), its

@@ -289,20 +289,25 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* Gives a new file the target's owner and mode. */
+static int copy_owner(const struct edit *e, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((st.st_uid != e->st.st_uid || st.st_gid != e->st.st_gid) &&
+	    fchown(fd, e->st.st_uid, e->st.st_gid) < 0)
+		return -errno;
+	return fchmod(fd, e->st.st_mode & 07777) < 0 ? -errno : 0;
+}
+
 /* Fills a temporary file next to the target, with its owner and mode, and syncs it. */
 static int write_temp(struct edit *e, const char *tmp, int fd, const char *text, size_t len)
 {
-	struct stat st;
-	int ret = 0;
+	int ret = copy_owner(e, fd);
 
-	if (fstat(fd, &st) < 0)
-		ret = -errno;
-	else if ((st.st_uid != e->st.st_uid || st.st_gid != e->st.st_gid) &&
-		 fchown(fd, e->st.st_uid, e->st.st_gid) < 0)
-		ret = -errno;
-	else if (fchmod(fd, e->st.st_mode & 07777) < 0)
-		ret = -errno;
-	else
+	if (!ret)
 		ret = write_all(fd, text, len);
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
@@ -318,18 +323,27 @@ static bool unchanged(const struct edit *e)
 	       now.st_mtim.tv_nsec == e->st.st_mtim.tv_nsec;
 }
 
-static int replace_file(struct edit *e, const char *text, size_t len)
+/* The directory of the target and a mkostemp() template next to it, both owned. */
+static int temp_names(struct edit *e, char **dir, char **tmp)
 {
 	const char *slash = strrchr(e->real, '/'); /* realpath() made it absolute */
-	char *dir = slash == e->real ? strdup("/") : strndup(e->real, slash - e->real);
-	char *tmp = NULL;
-	int fd = -1, dfd, ret = 0;
 
-	if (!dir || asprintf(&tmp, "%s/.%s.XXXXXX", dir, slash + 1) < 0) {
-		tmp = NULL;
-		ret = edit_fail(e, -ENOMEM, "out of memory");
-		goto out;
+	*tmp = NULL;
+	*dir = slash == e->real ? strdup("/") : strndup(e->real, slash - e->real);
+	if (!*dir || asprintf(tmp, "%s/.%s.XXXXXX", *dir, slash + 1) < 0) {
+		*tmp = NULL;
+		return edit_fail(e, -ENOMEM, "out of memory");
 	}
+	return 0;
+}
+
+static int replace_file(struct edit *e, const char *text, size_t len)
+{
+	char *dir, *tmp;
+	int fd = -1, dfd, ret = temp_names(e, &dir, &tmp);
+
+	if (ret)
+		goto out;
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		ret = edit_fail(e, -errno, "cannot create %s: %s", tmp, strerror(errno));
@@ -352,6 +366,35 @@ static int replace_file(struct edit *e, const char *text, size_t len)
 		fsync(dfd);
 		close(dfd);
 	}
+out:
+	free(tmp);
+	free(dir);
+	return ret;
+}
+
+/*
+ * What replace_file() needs, tried for real: a new file in the directory, given the
+ * target's owner and mode, then removed again. Permission bits alone would not tell a
+ * read-only mount, an ACL, or an owner the caller may not give away.
+ */
+static int try_replace(struct edit *e)
+{
+	char *dir, *tmp;
+	int fd, ret = temp_names(e, &dir, &tmp);
+
+	if (ret)
+		goto out;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		ret = edit_fail(e, -errno, "cannot create files in %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	ret = copy_owner(e, fd);
+	if (ret)
+		ret = edit_fail(e, ret, "cannot give a new file the owner and mode of the file: %s",
+				strerror(-ret));
+	close(fd);
+	unlink(tmp);
 out:
 	free(tmp);
 	free(dir);
@@ -451,6 +494,19 @@ int conf_edit_remove_peer(const char *path, const uint8_t pub[static KEY_LEN], c
 		ret = check_and_write(&e, out, out_len, pub, false);
 out:
 	free_wiped(out, out_len);
+	edit_clear(&e);
+	return ret;
+}
+
+int conf_edit_check(const char *path, char *err, size_t errlen)
+{
+	struct edit e = { .name = path, .err = err, .errlen = errlen };
+	int ret = load(&e);
+
+	if (!ret && access(e.real, W_OK) < 0)
+		ret = edit_fail(&e, -errno, "%s", strerror(errno));
+	if (!ret)
+		ret = try_replace(&e);
 	edit_clear(&e);
 	return ret;
 }

@@ -35,4 +35,12 @@ int __must_check conf_edit_add_peer(const char *path, const struct cfg_peer *pee
 int __must_check conf_edit_remove_peer(const char *path, const uint8_t pub[static KEY_LEN],
 				       char *err, size_t errlen);
 
+/*
+ * Whether the edits above could replace the file now, changing nothing: it is read and
+ * parsed, the caller may write it, and a temporary file with its owner and mode can be
+ * made in its directory (made and removed). 0 or -errno, with one line in err. For
+ * `--save', which checks this before it changes the running interface.
+ */
+int __must_check conf_edit_check(const char *path, char *err, size_t errlen);
+
 #endif

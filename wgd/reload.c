@@ -77,6 +77,8 @@ int reload_apply(const char *ifname, const char *path, struct conf *current, str
 	if (!next.dev.listen_port)
 		next.dev.flags &= ~CFG_DEV_HAS_LISTEN_PORT;
 	ifconfig_policy_prepare(&next);
+	/* the file is the whole configuration: no FwMark means none (the key is required) */
+	next.dev.flags |= CFG_DEV_HAS_FWMARK;
 	ret = sync_device(ifname, &next);
 	if (ret < 0) {
 		log_error("Reload aborted: nothing changed");

@@ -36,6 +36,7 @@
 #include "ctl/setconf.c"
 #include "ctl/show.c"
 #include "ctl/showconf.c"
+#include "ctl/strip.c"
 #include "ctl/updown.c"
 
 enum {

@@ -117,9 +117,9 @@ metrics_match() {
 		ifn = sys.argv[3]
 		assert samples['wgd_peers', ifn, None] == len(peers)
 		for d in peers:
-		    assert samples['wgd_peer_last_handshake_seconds', ifn, d[0]] == int(d[4])
-		    assert samples['wgd_peer_rx_bytes', ifn, d[0]] == int(d[5])
-		    assert samples['wgd_peer_tx_bytes', ifn, d[0]] == int(d[6])
+		    assert samples['wgd_peer_last_handshake_timestamp_seconds', ifn, d[0]] == int(d[4])
+		    assert samples['wgd_peer_receive_bytes_total', ifn, d[0]] == int(d[5])
+		    assert samples['wgd_peer_transmit_bytes_total', ifn, d[0]] == int(d[6])
 	PY
 }
 

@@ -4,7 +4,7 @@
  * wanted configuration in get=1 text, and the request expected in set=1 text, written by
  * hand from wireguard-tools setconf.c (sync_conf) plus the rules in wgd/cfg_sync.h:
  * vanished peers first with remove=true, then each wanted peer with its full state and
- * replace_allowed_ips; device keys only where they differ.
+ * replace_allowed_ips; device keys only where wanted names them and they differ.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -61,10 +61,15 @@ static const struct {
 	  "public_key=" A "\nendpoint=[2001:db8::1]:1\n" E, PEER(A) E, "set=1\n" REQ_BARE(A) "\n" },
 	{ "changed private key", "private_key=" PRIV1 "\n" E, "private_key=" PRIV2 "\n" E,
 	  "set=1\nprivate_key=" PRIV2 "\n\n" },
-	{ "private key dropped: zeros remove it", "private_key=" PRIV1 "\n" E, E,
-	  "set=1\nprivate_key=" Z "\n\n" },
+	{ "private key not named (a peers-only file): the running one is kept",
+	  "private_key=" PRIV1 "\n" PEER(A) E, PEER(A) E, "set=1\n" REQ_BARE(A) "\n" },
+	{ "private key named as zeros: removed", "private_key=" PRIV1 "\n" E,
+	  "private_key=" Z "\n" E, "set=1\nprivate_key=" Z "\n\n" },
+	{ "private key zeros, none running: nothing to do", E, "private_key=" Z "\n" E,
+	  "set=1\n\n" },
 	{ "private key added", E, "private_key=" PRIV1 "\n" E, "set=1\nprivate_key=" PRIV1 "\n\n" },
-	{ "fwmark dropped means 0", "fwmark=16\n" E, E, "set=1\nfwmark=0\n\n" },
+	{ "fwmark not named: the running one is kept", "fwmark=16\n" E, E, "set=1\n\n" },
+	{ "fwmark 0 named: removed", "fwmark=16\n" E, "fwmark=0\n" E, "set=1\nfwmark=0\n\n" },
 	{ "fwmark changed", "fwmark=16\n" E, "fwmark=17\n" E, "set=1\nfwmark=17\n\n" },
 	{ "fwmark 0 stated, none running", E, "fwmark=0\n" E, "set=1\n\n" },
 	{ "listen port not named: the current one is kept", "listen_port=40000\n" E, E,

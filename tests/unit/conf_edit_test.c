@@ -8,9 +8,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -342,4 +344,94 @@ Test(conf_edit, result_parses)
 	cr_assert(eq(u16, ntohs(c.dev.peers[0].endpoint.in4.sin_port), 51820));
 	cr_assert(eq(u16, c.dev.peers[0].persistent_keepalive_s, 25));
 	conf_clear(&c);
+}
+
+/* --save's check: a file that could be replaced passes and nothing is left behind. */
+Test(conf_edit, check_passes_and_leaves_nothing)
+{
+	char err[512] = "";
+
+	put(BASE, 0640);
+	cr_assert(eq(int, conf_edit_check(path, err, sizeof(err)), 0), "%s", err);
+	cr_assert_str_eq(get(), BASE);
+	only_target_left(NULL);
+}
+
+/* A missing or broken file fails the check as it would fail the edit. */
+Test(conf_edit, check_reports_missing_and_broken_files)
+{
+	char err[512], want[512];
+
+	cr_assert(eq(int, conf_edit_check(path, err, sizeof(err)), -ENOENT));
+	snprintf(want, sizeof(want), "%s: No such file or directory", path);
+	cr_assert_str_eq(err, want);
+	put(BASE "Bogus = 1\n", 0600);
+	cr_assert(eq(int, conf_edit_check(path, err, sizeof(err)), -EINVAL));
+}
+
+/* conf_edit_check() run by nobody in a child, so the teardown keeps root: ret, err. */
+static int check_as_nobody(char *err, size_t errlen)
+{
+	int fds[2], status, ret = 0;
+	pid_t pid;
+	ssize_t n;
+
+	cr_assert(eq(int, pipe(fds), 0));
+	pid = fork();
+	cr_assert(ge(int, pid, 0));
+	if (!pid) {
+		close(fds[0]);
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(1);
+		ret = conf_edit_check(path, err, errlen);
+		if (write(fds[1], &ret, sizeof(ret)) != sizeof(ret) ||
+		    write(fds[1], err, strlen(err)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	cr_assert(eq(sz, (size_t)read(fds[0], &ret, sizeof(ret)), sizeof(ret)));
+	n = read(fds[0], err, errlen - 1);
+	err[n > 0 ? n : 0] = '\0';
+	close(fds[0]);
+	cr_assert(eq(int, waitpid(pid, &status, 0), pid));
+	cr_assert(eq(int, status, 0));
+	return ret;
+}
+
+/*
+ * An admin-group member who may read the file but not write it or its directory (the
+ * usual /etc/wgd): the check refuses and changes nothing.
+ */
+Test(conf_edit, check_refuses_a_user_who_cannot_write_the_file)
+{
+	char err[512], want[512];
+
+	if (geteuid())
+		cr_skip_test("needs root to switch users");
+	put(BASE, 0644);
+	cr_assert(eq(int, chmod(dir, 0755), 0));
+	cr_assert(eq(int, check_as_nobody(err, sizeof(err)), -EACCES));
+	snprintf(want, sizeof(want), "%s: Permission denied", path);
+	cr_assert_str_eq(err, want);
+	cr_assert_str_eq(get(), BASE);
+	only_target_left(NULL);
+}
+
+/* Writable file, read-only directory: the temporary file of the atomic rename fails. */
+Test(conf_edit, check_refuses_a_directory_without_write_access)
+{
+	char err[512], want[512];
+
+	if (geteuid())
+		cr_skip_test("needs root to switch users");
+	put(BASE, 0644);
+	cr_assert(eq(int, chown(path, 65534, 65534), 0));
+	cr_assert(eq(int, chmod(dir, 0755), 0));
+	cr_assert(eq(int, check_as_nobody(err, sizeof(err)), -EACCES));
+	snprintf(want, sizeof(want), "%s: cannot create files in %s: Permission denied", path, dir);
+	cr_assert_str_eq(err, want);
+	cr_assert_str_eq(get(), BASE);
+	only_target_left(NULL);
 }

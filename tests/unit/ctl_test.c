@@ -20,6 +20,7 @@
 #include "ctl/setconf.c"
 #include "ctl/show.c"
 #include "ctl/showconf.c"
+#include "ctl/strip.c"
 #include "ctl/updown.c"
 
 #define GOLDEN "tests/golden/ctl/"
@@ -254,7 +255,7 @@ Test(ctl, setconf_and_addconf_requests_match_wg)
 		int argc = load_args(names[i], argv, 8, &text);
 
 		cr_assert(eq(int, argc, 3));
-		cr_assert(load_conf(&c, argv[2]), "%s", argv[2]);
+		cr_assert(ctl_load_conf(&c, argv[2]), "%s", argv[2]);
 		make_request(argv[0], &c.dev);
 		expect_request(&c.dev, names[i]);
 		conf_clear(&c);
@@ -336,15 +337,15 @@ Test(ctl, metrics_text)
 		"# TYPE wgd_peers gauge\n"
 		"wgd_peers{interface=\"wg0\"} 1\n"
 		"wgd_peers{interface=\"x\\\"y\"} 0\n"
-		"# HELP wgd_peer_rx_bytes Bytes received from the peer.\n"
-		"# TYPE wgd_peer_rx_bytes counter\n"
-		"wgd_peer_rx_bytes{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 5\n"
-		"# HELP wgd_peer_tx_bytes Bytes sent to the peer.\n"
-		"# TYPE wgd_peer_tx_bytes counter\n"
-		"wgd_peer_tx_bytes{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 6\n"
-		"# HELP wgd_peer_last_handshake_seconds Unix time of the peer's latest handshake, 0 if none.\n"
-		"# TYPE wgd_peer_last_handshake_seconds gauge\n"
-		"wgd_peer_last_handshake_seconds{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 7\n";
+		"# HELP wgd_peer_receive_bytes_total Bytes received from the peer.\n"
+		"# TYPE wgd_peer_receive_bytes_total counter\n"
+		"wgd_peer_receive_bytes_total{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 5\n"
+		"# HELP wgd_peer_transmit_bytes_total Bytes sent to the peer.\n"
+		"# TYPE wgd_peer_transmit_bytes_total counter\n"
+		"wgd_peer_transmit_bytes_total{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 6\n"
+		"# HELP wgd_peer_last_handshake_timestamp_seconds Unix time of the peer's latest handshake, 0 if none.\n"
+		"# TYPE wgd_peer_last_handshake_timestamp_seconds gauge\n"
+		"wgd_peer_last_handshake_timestamp_seconds{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 7\n";
 	const char *names[] = { "wg0", "x\"y" };
 	struct uapi_state st[2];
 	struct capture cap;
@@ -616,4 +617,204 @@ Test(ctl, pretty_time_and_bytes)
 	ctl_bytes(buf, sizeof(buf), 1073741824ULL * 3 / 2);
 	strip_ansi(buf);
 	cr_assert_str_eq(buf, "1.50 GiB");
+}
+
+/* --- peer add / remove arguments ------------------------------------------------------- */
+
+#define PEER_KEY "yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws="
+
+static struct peer_change change_sink;
+
+static bool run_peer_parse(const void *arg)
+{
+	const struct argv_case *c = arg;
+	int argc = 0;
+	bool ok;
+
+	while (c->argv[argc])
+		argc++;
+	cfg_device_clear(&change_sink.cfg);
+	memset(&change_sink, 0, sizeof(change_sink));
+	ok = parse_change(&change_sink, argc, (const char **)(uintptr_t)c->argv);
+	return ok;
+}
+
+/* --save may come anywhere; an option where the interface or key belongs is named. */
+Test(ctl, peer_arguments_in_any_order)
+{
+	static const struct argv_case good[] = {
+		{ { "add", "--save", "wg0", PEER_KEY, "allowed-ips", "10.0.0.2/32" }, "" },
+		{ { "add", "wg0", "--save", PEER_KEY, "allowed-ips", "10.0.0.2/32" }, "" },
+		{ { "add", "wg0", PEER_KEY, "allowed-ips", "10.0.0.2/32", "--save" }, "" },
+		{ { "remove", "--save", "wg0", PEER_KEY }, "" },
+	};
+	static const struct argv_case bad[] = {
+		{ { "add", "wg0", "allowed-ips", "10.0.0.2/32", PEER_KEY },
+		  "wgctl: Misplaced argument `allowed-ips': give `peer add <interface> <public key>' "
+		  "first\n" },
+		{ { "add", "--save", "endpoint", "wg0", PEER_KEY },
+		  "wgctl: Misplaced argument `endpoint': give `peer add <interface> <public key>' "
+		  "first\n" },
+		{ { "remove", "wg0", "--force", PEER_KEY },
+		  "wgctl: Misplaced argument `--force': give `peer remove <interface> <public key>' "
+		  "first\n" },
+		{ { "remove", "wg0", PEER_KEY, "extra" }, "wgctl: Invalid argument: `extra'\n" },
+	};
+	char want[KEY_B64_LEN + 1];
+
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		bool ok;
+		char *err = stderr_of(run_peer_parse, &good[i], &ok);
+
+		cr_assert(ok, "good case %zu: %s", i + 1, err);
+		cr_assert_str_eq(err, "", "good case %zu", i + 1);
+		cr_assert(change_sink.save, "good case %zu", i + 1);
+		cr_assert_str_eq(change_sink.ifname, "wg0");
+		key_to_base64(want, change_sink.cfg.peers[0].public_key);
+		cr_assert_str_eq(want, PEER_KEY);
+		free(err);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		bool ok;
+		char *err = stderr_of(run_peer_parse, &bad[i], &ok);
+
+		cr_assert(not(ok), "bad case %zu", i + 1);
+		cr_assert_str_eq(err, bad[i].err, "bad case %zu", i + 1);
+		free(err);
+	}
+	cfg_device_clear(&change_sink.cfg);
+}
+
+/* Host bits get the parser's warning and are cleared, so --save writes the network. */
+Test(ctl, peer_add_clears_host_bits_with_a_warning)
+{
+	static const struct argv_case c = {
+		{ "add", "wg0", PEER_KEY, "allowed-ips", "10.0.0.1/24,10.0.1.0/24,fd00::1/64" }, ""
+	};
+	char text[64];
+	bool ok;
+	char *err = stderr_of(run_peer_parse, &c, &ok);
+
+	cr_assert(ok);
+	cr_assert_str_eq(err, "wgctl: warning: AllowedIPs entry `10.0.0.1/24' has a nonzero host "
+			      "part, using 10.0.0.0/24\n"
+			      "wgctl: warning: AllowedIPs entry `fd00::1/64' has a nonzero host "
+			      "part, using fd00::/64\n");
+	cr_assert(eq(sz, change_sink.cfg.peers[0].allowedips_len, 3));
+	ctl_allowedip_text(text, sizeof(text), &change_sink.cfg.peers[0].allowedips[0]);
+	cr_assert_str_eq(text, "10.0.0.0/24");
+	ctl_allowedip_text(text, sizeof(text), &change_sink.cfg.peers[0].allowedips[1]);
+	cr_assert_str_eq(text, "10.0.1.0/24");
+	ctl_allowedip_text(text, sizeof(text), &change_sink.cfg.peers[0].allowedips[2]);
+	cr_assert_str_eq(text, "fd00::/64");
+	free(err);
+	cfg_device_clear(&change_sink.cfg);
+}
+
+/* --- strip ------------------------------------------------------------------------------ */
+
+/* Runs strip_main(argv) with stdout and stderr captured; the caller frees both. */
+static int strip_run(const char *arg, char **out, char **err)
+{
+	const char *argv[] = { "strip", arg, NULL };
+	FILE *o = tmpfile(), *e = tmpfile();
+	int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO), ret;
+
+	fflush(stdout);
+	fflush(stderr);
+	dup2(fileno(o), STDOUT_FILENO);
+	dup2(fileno(e), STDERR_FILENO);
+	ret = strip_main(2, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved_out, STDOUT_FILENO);
+	dup2(saved_err, STDERR_FILENO);
+	close(saved_out);
+	close(saved_err);
+	*out = calloc(1, 4096);
+	*err = calloc(1, 4096);
+	rewind(o);
+	rewind(e);
+	cr_assert(ge(sz, fread(*out, 1, 4095, o), 0));
+	cr_assert(ge(sz, fread(*err, 1, 4095, e), 0));
+	fclose(o);
+	fclose(e);
+	return ret;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+
+	cr_assert(not(eq(ptr, f, NULL)), "%s", path);
+	fputs(text, f);
+	fclose(f);
+	cr_assert(eq(int, chmod(path, 0600), 0));
+}
+
+/*
+ * A wg-quick file with key files: only wg's keys come out, the key files' keys inline,
+ * and the policy mark wgd (and wg-quick) set for a /0; by path, by name, from stdin.
+ */
+Test(ctl, strip_prints_the_wg_subset_with_the_keys)
+{
+	static const char conf[] =
+		"[Interface]\n"
+		"PrivateKeyFile = a.key\n"
+		"ListenPort = 51820\n"
+		"Address = 10.0.0.1/24, fd00::1/64\n"
+		"DNS = 10.0.0.53\n"
+		"MTU = 1420\n"
+		"Table = auto\n"
+		"PostUp = echo up\n"
+		"SaveConfig = false\n"
+		"\n"
+		"[Peer]\n"
+		"PublicKey = FI9ZbbVAveaVM3FrURJ+JKMi2Q+t/xRUwXPnA+z3RnA=\n"
+		"PresharedKeyFile = psk.key\n"
+		"AllowedIPs = 0.0.0.0/0\n"
+		"Endpoint = 192.0.2.2:51820\n"
+		"PersistentKeepalive = 25\n";
+	static const char want[] =
+		"[Interface]\n"
+		"ListenPort = 51820\n"
+		"FwMark = 0xca6c\n"
+		"PrivateKey = BRAbJjE8R1JdaHN+iZSfqrXAy9bh7PcCDRgjLjlET1o=\n"
+		"\n"
+		"[Peer]\n"
+		"PublicKey = FI9ZbbVAveaVM3FrURJ+JKMi2Q+t/xRUwXPnA+z3RnA=\n"
+		"PresharedKey = OfbMnHkFJY7vsSKB3rWA89qvCANobwKtCoO/oI+FJrQ=\n"
+		"AllowedIPs = 0.0.0.0/0\n"
+		"Endpoint = 192.0.2.2:51820\n"
+		"PersistentKeepalive = 25\n";
+	char dir[] = "/tmp/ctl_strip.XXXXXX", path[128], cmd[160], *out, *err;
+
+	cr_assert(not(eq(ptr, mkdtemp(dir), NULL)));
+	snprintf(path, sizeof(path), "%s/a.key", dir);
+	write_file(path, "BRAbJjE8R1JdaHN+iZSfqrXAy9bh7PcCDRgjLjlET1o=\n");
+	snprintf(path, sizeof(path), "%s/psk.key", dir);
+	write_file(path, "OfbMnHkFJY7vsSKB3rWA89qvCANobwKtCoO/oI+FJrQ=\n");
+	snprintf(path, sizeof(path), "%s/wg9.conf", dir);
+	write_file(path, conf);
+
+	cr_assert(eq(int, strip_run(path, &out, &err), 0), "%s", err);
+	cr_assert_str_eq(out, want);
+	cr_assert_str_eq(err, "");
+	free(out);
+	free(err);
+
+	cr_assert(eq(int, setenv("WGCTL_CONF_DIR", dir, 1), 0));
+	cr_assert(eq(int, strip_run("wg9", &out, &err), 0), "%s", err);
+	cr_assert_str_eq(out, want);
+	free(out);
+	free(err);
+	cr_assert(eq(int, strip_run("wg8", &out, &err), 1));
+	cr_assert_str_eq(out, "");
+	snprintf(cmd, sizeof(cmd), "wgctl: %s/wg8.conf: No such file or directory\n", dir);
+	cr_assert_str_eq(err, cmd);
+	free(out);
+	free(err);
+	unsetenv("WGCTL_CONF_DIR");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert(eq(int, system(cmd), 0));
 }
