@@ -124,17 +124,7 @@ struct route_set {
 
 static int route_set_push(struct route_set *s, const struct rtnl_route *r)
 {
-	struct rtnl_route *v;
-
-	if (s->n == s->cap) {
-		v = reallocarray(s->v, s->cap ? s->cap * 2 : 16, sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		s->v = v;
-		s->cap = s->cap ? s->cap * 2 : 16;
-	}
-	s->v[s->n++] = *r;
-	return 0;
+	return rtnl_vec_push((void **)&s->v, &s->n, &s->cap, r, sizeof(*r));
 }
 
 /* A unicast route of s->ifindex into s; the rest of the dump is skipped. */

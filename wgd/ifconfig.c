@@ -602,30 +602,29 @@ static int sync_to(struct ifconfig *ic, const struct conf *c, const struct ifcon
 	return first ? first : ret;
 }
 
-int ifconfig_sync(struct ifconfig *ic, const struct conf *c)
-{
-	struct ifconfig_state want = { 0 };
-	int ret = ifconfig_plan(&want, c);
-
-	if (ret < 0)
-		log_error("Cannot plan the new configuration: %s", strerror(-ret));
-	else
-		ret = sync_to(ic, c, &want, true);
-	ifconfig_state_clear(&want);
-	return ret;
-}
-
-int ifconfig_sync_peers(struct ifconfig *ic, const struct conf *c, const struct cfg_device *peers)
+/* sync_to the plan for c with the routes of peers. */
+static int sync_peers(struct ifconfig *ic, const struct conf *c, const struct cfg_device *peers,
+		      bool is_mtu_synced)
 {
 	struct ifconfig_state want = { 0 };
 	int ret = ifconfig_plan_peers(&want, c, peers);
 
 	if (ret < 0)
-		log_error("Cannot plan the routes of the running peers: %s", strerror(-ret));
+		log_error("Cannot plan the new configuration: %s", strerror(-ret));
 	else
-		ret = sync_to(ic, c, &want, false);
+		ret = sync_to(ic, c, &want, is_mtu_synced);
 	ifconfig_state_clear(&want);
 	return ret;
+}
+
+int ifconfig_sync(struct ifconfig *ic, const struct conf *c)
+{
+	return sync_peers(ic, c, &c->dev, true);
+}
+
+int ifconfig_sync_peers(struct ifconfig *ic, const struct conf *c, const struct cfg_device *peers)
+{
+	return sync_peers(ic, c, peers, false);
 }
 
 void ifconfig_down(struct ifconfig *ic)
