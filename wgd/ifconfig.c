@@ -280,8 +280,10 @@ static int addr_add(struct ifconfig *ic, const struct rtnl_prefix *p, char *err,
 
 	if (ret == -EEXIST)
 		return 0; /* someone else's: not recorded, so never removed by us */
-	if (ret == 0)
+	if (ret == 0) {
+		ic->is_firewall_stale = true;
 		ret = state_add_addr(&ic->have, p);
+	}
 	if (ret < 0) {
 		describe(what, sizeof(what), "add address", p, 0);
 		return fail(ic, ret, err, errlen, what);
@@ -324,6 +326,7 @@ static int rules_add(struct ifconfig *ic, int family, uint32_t table, char *err,
 	if (ret == 0 || ret == -EEXIST) {
 		ic->have.rule_table = table;
 		ic->have.has_rules[fam_index(family)] = true;
+		ic->is_firewall_stale = true;
 		ret = rtnl_rule_add(ic->nl, family, 0, 0, false, 0, 0);
 	}
 	if (ret < 0 && ret != -EEXIST)
@@ -352,13 +355,16 @@ static void rules_del(struct ifconfig *ic, int family)
 
 /*
  * wg-quick's nftables rules go with the policy rules of a family (firewall.h); they name
- * the interface's addresses, so every sync rewrites them, in one nft transaction each.
+ * the interface's addresses, so a sync that changed those or the rules (or a reload)
+ * rewrites them, in one nft transaction each. A change of peers alone runs no nft.
  */
 static int firewall_sync(struct ifconfig *ic, char *err, size_t errlen, bool keep_going)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	int ret, first = 0;
 
+	if (!ic->is_firewall_stale)
+		return 0;
 	for (size_t f = 0; f < 2; f++) {
 		if (!ic->have.has_rules[f])
 			continue;
@@ -371,6 +377,7 @@ static int firewall_sync(struct ifconfig *ic, char *err, size_t errlen, bool kee
 			first = first ? first : ret;
 		}
 	}
+	ic->is_firewall_stale = first < 0;
 	return first;
 }
 
@@ -390,6 +397,7 @@ static void addr_del(struct ifconfig *ic, size_t i)
 		log_error("%s: %s", what, strerror(-ret));
 	}
 	state_remove_addr(&ic->have, i);
+	ic->is_firewall_stale = true;
 }
 
 static void route_del(struct ifconfig *ic, size_t i)
@@ -570,14 +578,18 @@ static void remove_unwanted(struct ifconfig *ic, const struct ifconfig_state *wa
 			addr_del(ic, i);
 }
 
-/* Moves the system from ic->have, checked against the kernel, to want (see ifconfig.h). */
+/*
+ * Moves the system from ic->have, checked against the kernel, to want (see ifconfig.h);
+ * is_full for a reload: the MTU too, and the nft rules rewritten whatever changed.
+ */
 static int sync_to(struct ifconfig *ic, const struct conf *c, const struct ifconfig_state *want,
-		   bool is_mtu_synced)
+		   bool is_full)
 {
 	char err[IFCONFIG_ERR_LEN];
 	unsigned int mtu;
 	int ret, first = 0;
 
+	ic->is_firewall_stale |= is_full; /* a reload also repairs the nft rules */
 	refresh(ic);
 	remove_unwanted(ic, want);
 	for (size_t i = 0; i < want->addrs_len; i++) {
@@ -589,7 +601,7 @@ static int sync_to(struct ifconfig *ic, const struct conf *c, const struct ifcon
 			first = first ? first : ret;
 		}
 	}
-	if (is_mtu_synced && (want->mtu || !ic->have.is_mtu_auto)) {
+	if (is_full && (want->mtu || !ic->have.is_mtu_auto)) {
 		mtu = want->mtu ? want->mtu : ifconfig_auto_mtu(ic, c);
 		ret = mtu == ic->have.mtu ? 0 : set_mtu(ic, mtu, err, sizeof(err));
 		ic->have.is_mtu_auto = !want->mtu;
@@ -602,9 +614,9 @@ static int sync_to(struct ifconfig *ic, const struct conf *c, const struct ifcon
 	return first ? first : ret;
 }
 
-/* sync_to the plan for c with the routes of peers. */
+/* sync_to the plan for c with the routes of peers; is_full for a reload (see sync_to). */
 static int sync_peers(struct ifconfig *ic, const struct conf *c, const struct cfg_device *peers,
-		      bool is_mtu_synced)
+		      bool is_full)
 {
 	struct ifconfig_state want = { 0 };
 	int ret = ifconfig_plan_peers(&want, c, peers);
@@ -612,7 +624,7 @@ static int sync_peers(struct ifconfig *ic, const struct conf *c, const struct cf
 	if (ret < 0)
 		log_error("Cannot plan the new configuration: %s", strerror(-ret));
 	else
-		ret = sync_to(ic, c, &want, is_mtu_synced);
+		ret = sync_to(ic, c, &want, is_full);
 	ifconfig_state_clear(&want);
 	return ret;
 }

@@ -55,6 +55,7 @@ struct ifconfig {
 	char ifname[IFNAMSIZ];
 	int ifindex;
 	struct ifconfig_state have; /* exactly what we installed, for sync and down */
+	bool is_firewall_stale;	    /* addresses or rules changed since nft last ran */
 };
 
 /*

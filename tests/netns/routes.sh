@@ -133,8 +133,16 @@ t_wg_set() {
 	wg set "$IF_A" peer "$(pub c)" allowed-ips "$NEW_NET6" || fail "wg set exited with $?"
 	expect_routes "$NEW_NET6"
 	expect_no_routes "$NEW_NET4"
-	wg set "$IF_A" peer "$(pub c)" remove || fail "wg set ... remove exited with $?"
+	# a /0 at run time without the file's policy table: no default route in main
+	# (the tunnel's own packets would follow it); NEW_NET4 shows the sync happened.
+	# ns1's own default route goes first: the kernel would refuse a second one.
+	ip1 -4 route flush exact 0.0.0.0/0
+	wg set "$IF_A" peer "$(pub c)" allowed-ips "0.0.0.0/0,$NEW_NET4" || fail "wg set exited with $?"
+	expect_routes "$NEW_NET4"
 	expect_no_routes "$NEW_NET6"
+	no_route 0.0.0.0/0 || fail "a run-time 0.0.0.0/0 became a default route in main"
+	wg set "$IF_A" peer "$(pub c)" remove || fail "wg set ... remove exited with $?"
+	expect_no_routes "$NEW_NET4"
 	# the config's own peer is followed too
 	wg set "$IF_A" peer "$(pub b)" remove || fail "wg set ... remove exited with $?"
 	expect_no_routes "$CONF_NET4" "$CONF_NET6"
