@@ -67,6 +67,23 @@ const char *rtnl_error(const struct rtnl *nl)
 	return nl->error;
 }
 
+int rtnl_vec_push(void **v, size_t *n, size_t *cap, const void *elem, size_t size)
+{
+	size_t next = *cap ? *cap * 2 : 8;
+	void *p;
+
+	if (*n == *cap) {
+		p = reallocarray(*v, next, size);
+		if (!p)
+			return -ENOMEM;
+		*v = p;
+		*cap = next;
+	}
+	memcpy((char *)*v + *n * size, elem, size);
+	(*n)++;
+	return 0;
+}
+
 size_t rtnl_family_addr_len(int family)
 {
 	if (family == AF_INET)

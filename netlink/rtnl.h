@@ -91,6 +91,22 @@ int __must_check rtnl_route_add(struct rtnl *nl, int ifindex, const struct rtnl_
 int __must_check rtnl_route_del(struct rtnl *nl, int ifindex, const struct rtnl_prefix *p,
 				uint32_t table);
 
+/* One route as a dump reports it. */
+struct rtnl_route {
+	struct rtnl_prefix prefix; /* the destination; 0.0.0.0/0 or ::/0 for a default */
+	uint32_t table;		   /* the kernel's number: RT_TABLE_MAIN is 254 */
+	uint8_t protocol; /* RTNL_PROTOCOL for ours (and for `ip route ... proto static') */
+};
+
+/*
+ * Calls fn for each IPv4 and IPv6 unicast route, in any table, whose output device is
+ * ifindex (the first hop's, for a multipath route). As for rtnl_addr_list, the dump
+ * completes before the first call, so fn may use nl; a negative return from fn stops the
+ * walk and is returned.
+ */
+int __must_check rtnl_route_list(struct rtnl *nl, int ifindex,
+				 int (*fn)(void *ctx, const struct rtnl_route *r), void *ctx);
+
 /*
  * The MTU of the path the kernel would use towards addr (struct in_addr or in6_addr): the
  * route's RTAX_MTU metric (which includes a learnt path-MTU exception) if set, else the MTU of
@@ -105,10 +121,11 @@ int __must_check rtnl_route_mtu_towards(struct rtnl *nl, int family, const void 
 int __must_check rtnl_default_route_mtu(struct rtnl *nl, int family, unsigned int *mtu);
 /*
  * The tunnel MTU when MTU is unset: the smallest rtnl_route_mtu_towards() over the
- * endpoints, so that no endpoint's path needs fragments (wg-quick(8) takes the largest) (AF_INET/AF_INET6 sockaddrs; NULLs, other families and failed lookups
- * are skipped, as wg-quick's `|| true` does), else the IPv4 default route's, else (our
- * addition, for IPv6-only hosts) the IPv6 default route's, else RTNL_MTU_FALLBACK; minus
- * the 80 bytes of MESSAGE_OVERHEAD_UDP6. So 1420 on a 1500 path.
+ * endpoints, so that no endpoint's path needs fragments (wg-quick(8) takes the largest)
+ * (AF_INET/AF_INET6 sockaddrs; NULLs, other families and failed lookups are skipped, as wg-quick's
+ * `|| true` does), else the IPv4 default route's, else (our addition, for IPv6-only hosts) the IPv6
+ * default route's, else RTNL_MTU_FALLBACK; minus the 80 bytes of MESSAGE_OVERHEAD_UDP6. So 1420 on
+ * a 1500 path.
  */
 unsigned int rtnl_tunnel_mtu(struct rtnl *nl, const struct sockaddr *const *endpoints, size_t n);
 

@@ -156,17 +156,7 @@ struct addr_set {
 
 static int addr_set_push(struct addr_set *s, const struct rtnl_prefix *p)
 {
-	struct rtnl_prefix *v;
-
-	if (s->n == s->cap) {
-		v = reallocarray(s->v, s->cap ? s->cap * 2 : 8, sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		s->v = v;
-		s->cap = s->cap ? s->cap * 2 : 8;
-	}
-	s->v[s->n++] = *p;
-	return 0;
+	return rtnl_vec_push((void **)&s->v, &s->n, &s->cap, p, sizeof(*p));
 }
 
 static int addr_read(const struct nlmsghdr *nlh, void *ctx)

@@ -55,6 +55,9 @@ int __must_check rtnl_talk(struct rtnl *nl, struct nlmsghdr *nlh, rtnl_msg_fn fn
 struct nlmsghdr *rtnl_msg_start(struct rtnl_req *req, uint16_t type, uint16_t flags, void **fixed,
 				size_t len);
 
+/* Appends elem (size bytes) to the growable array *v of *n elements. 0 or -ENOMEM. */
+int __must_check rtnl_vec_push(void **v, size_t *n, size_t *cap, const void *elem, size_t size);
+
 /* The address length of an AF_INET/AF_INET6 family, 0 for others. */
 size_t rtnl_family_addr_len(int family);
 

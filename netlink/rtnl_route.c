@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto/messages.h"
@@ -113,6 +114,79 @@ static int route_read(const struct nlmsghdr *nlh, struct route_info *r)
 static int route_get_read(const struct nlmsghdr *nlh, void *ctx)
 {
 	return route_read(nlh, ctx);
+}
+
+struct route_set {
+	int ifindex;
+	struct rtnl_route *v;
+	size_t n, cap;
+};
+
+static int route_set_push(struct route_set *s, const struct rtnl_route *r)
+{
+	return rtnl_vec_push((void **)&s->v, &s->n, &s->cap, r, sizeof(*r));
+}
+
+/* A unicast route of s->ifindex into s; the rest of the dump is skipped. */
+static int route_list_read(const struct nlmsghdr *nlh, void *ctx)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1];
+	struct route_set *s = ctx;
+	struct rtnl_route r = { 0 };
+	struct route_info info;
+	size_t alen;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE ||
+	    rtnl_attrs_parse(nlh, sizeof(struct rtmsg), tb, RTA_MAX) < 0)
+		return -EBADMSG;
+	route_info_read(rtm, tb, &info);
+	alen = rtnl_family_addr_len(rtm->rtm_family);
+	if (!alen || info.type != RTN_UNICAST || info.oif != (uint32_t)s->ifindex ||
+	    rtm->rtm_dst_len > alen * 8)
+		return 0;
+	r.prefix.family = rtm->rtm_family;
+	r.prefix.cidr = rtm->rtm_dst_len;
+	if (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) == alen)
+		memcpy(&r.prefix.ip6, mnl_attr_get_payload(tb[RTA_DST]), alen);
+	else if (r.prefix.cidr)
+		return -EBADMSG;
+	r.table = info.table;
+	r.protocol = rtm->rtm_protocol;
+	return route_set_push(s, &r);
+}
+
+static int route_dump(struct rtnl *nl, struct route_set *s)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	struct rtnl_req req;
+	struct nlmsghdr *nlh;
+	int ret = 0;
+
+	s->n = 0;
+	for (size_t f = 0; f < 2 && ret == 0; f++) {
+		size_t start = s->n;
+
+		ret = -EINTR;
+		for (int i = 0; i < ROUTE_DUMP_TRIES && ret == -EINTR; i++) {
+			s->n = start;
+			route_msg(&req, &nlh, RTM_GETROUTE, NLM_F_DUMP, families[f]);
+			ret = rtnl_talk(nl, nlh, route_list_read, s);
+		}
+	}
+	return ret;
+}
+
+int rtnl_route_list(struct rtnl *nl, int ifindex, int (*fn)(void *ctx, const struct rtnl_route *r),
+		    void *ctx)
+{
+	struct route_set s = { .ifindex = ifindex };
+	int ret = route_dump(nl, &s);
+
+	for (size_t i = 0; i < s.n && ret >= 0; i++)
+		ret = fn(ctx, &s.v[i]);
+	free(s.v);
+	return ret < 0 ? ret : 0;
 }
 
 /* The route's own MTU metric, else its device's MTU. */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/rtnetlink.h>
 
 #include "wgd/conf.h"
 #include "wgd/firewall.h"
@@ -111,6 +112,35 @@ static void state_remove_route(struct ifconfig_state *s, size_t i)
 	s->routes[i] = s->routes[--s->routes_len];
 }
 
+/* A total order on routes, for the sorted lookups of ifconfig_state_retain. */
+static int route_cmp(const void *pa, const void *pb)
+{
+	const struct ifconfig_route *a = pa, *b = pb;
+
+	if (a->prefix.family != b->prefix.family)
+		return a->prefix.family < b->prefix.family ? -1 : 1;
+	if (a->prefix.cidr != b->prefix.cidr)
+		return a->prefix.cidr < b->prefix.cidr ? -1 : 1;
+	if (a->table != b->table)
+		return a->table < b->table ? -1 : 1;
+	return memcmp(&a->prefix.ip6, &b->prefix.ip6, addr_len(a->prefix.family));
+}
+
+void ifconfig_state_retain(struct ifconfig_state *have, struct ifconfig_state *present)
+{
+	/* sorted: a link may carry many thousand routes, and this runs on every peer change */
+	if (present->routes_len)
+		qsort(present->routes, present->routes_len, sizeof(*present->routes), route_cmp);
+	for (size_t i = have->routes_len; i-- > 0;)
+		if (!present->routes_len ||
+		    !bsearch(&have->routes[i], present->routes, present->routes_len,
+			     sizeof(*present->routes), route_cmp))
+			state_remove_route(have, i);
+	for (size_t i = have->addrs_len; i-- > 0;)
+		if (!has_addr(present, &have->addrs[i]))
+			state_remove_addr(have, i);
+}
+
 void ifconfig_state_clear(struct ifconfig_state *s)
 {
 	free(s->addrs);
@@ -141,11 +171,18 @@ uint32_t ifconfig_policy_prepare(struct conf *c)
 	return c->dev.fwmark;
 }
 
-/* The route an AllowedIPs entry asks for under c's Table=; false for none. */
+/*
+ * The route an AllowedIPs entry asks for under c's Table=; false for none. Under
+ * Table=auto a /0 goes to the policy table, and gets no route at all without one: a live
+ * peer's /0 (`wg set`) that the file lacks would otherwise become a default route in main
+ * that the tunnel's own packets follow too.
+ */
 static bool route_for(const struct conf *c, const struct cfg_allowedip *aip, uint32_t policy,
 		      struct ifconfig_route *r)
 {
 	if (aip->is_removal || c->table_mode == CONF_TABLE_OFF)
+		return false;
+	if (c->table_mode == CONF_TABLE_AUTO && !aip->cidr && !policy)
 		return false;
 	memset(r, 0, sizeof(*r));
 	r->prefix.family = aip->family;
@@ -160,6 +197,12 @@ static bool route_for(const struct conf *c, const struct cfg_allowedip *aip, uin
 }
 
 int ifconfig_plan(struct ifconfig_state *want, const struct conf *c)
+{
+	return ifconfig_plan_peers(want, c, &c->dev);
+}
+
+int ifconfig_plan_peers(struct ifconfig_state *want, const struct conf *c,
+			const struct cfg_device *peers)
 {
 	uint32_t policy = 0;
 	struct ifconfig_route r;
@@ -177,8 +220,8 @@ int ifconfig_plan(struct ifconfig_state *want, const struct conf *c)
 		if (ret < 0)
 			return ret;
 	}
-	for (size_t i = 0; i < c->dev.peers_len; i++) {
-		const struct cfg_peer *peer = &c->dev.peers[i];
+	for (size_t i = 0; i < peers->peers_len; i++) {
+		const struct cfg_peer *peer = &peers->peers[i];
 
 		if (peer->flags & CFG_PEER_REMOVE_ME)
 			continue;
@@ -237,8 +280,10 @@ static int addr_add(struct ifconfig *ic, const struct rtnl_prefix *p, char *err,
 
 	if (ret == -EEXIST)
 		return 0; /* someone else's: not recorded, so never removed by us */
-	if (ret == 0)
+	if (ret == 0) {
+		ic->is_firewall_stale = true;
 		ret = state_add_addr(&ic->have, p);
+	}
 	if (ret < 0) {
 		describe(what, sizeof(what), "add address", p, 0);
 		return fail(ic, ret, err, errlen, what);
@@ -281,6 +326,7 @@ static int rules_add(struct ifconfig *ic, int family, uint32_t table, char *err,
 	if (ret == 0 || ret == -EEXIST) {
 		ic->have.rule_table = table;
 		ic->have.has_rules[fam_index(family)] = true;
+		ic->is_firewall_stale = true;
 		ret = rtnl_rule_add(ic->nl, family, 0, 0, false, 0, 0);
 	}
 	if (ret < 0 && ret != -EEXIST)
@@ -309,13 +355,16 @@ static void rules_del(struct ifconfig *ic, int family)
 
 /*
  * wg-quick's nftables rules go with the policy rules of a family (firewall.h); they name
- * the interface's addresses, so every sync rewrites them, in one nft transaction each.
+ * the interface's addresses, so a sync that changed those or the rules (or a reload)
+ * rewrites them, in one nft transaction each. A change of peers alone runs no nft.
  */
 static int firewall_sync(struct ifconfig *ic, char *err, size_t errlen, bool keep_going)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	int ret, first = 0;
 
+	if (!ic->is_firewall_stale)
+		return 0;
 	for (size_t f = 0; f < 2; f++) {
 		if (!ic->have.has_rules[f])
 			continue;
@@ -328,6 +377,7 @@ static int firewall_sync(struct ifconfig *ic, char *err, size_t errlen, bool kee
 			first = first ? first : ret;
 		}
 	}
+	ic->is_firewall_stale = first < 0;
 	return first;
 }
 
@@ -347,6 +397,7 @@ static void addr_del(struct ifconfig *ic, size_t i)
 		log_error("%s: %s", what, strerror(-ret));
 	}
 	state_remove_addr(&ic->have, i);
+	ic->is_firewall_stale = true;
 }
 
 static void route_del(struct ifconfig *ic, size_t i)
@@ -360,6 +411,49 @@ static void route_del(struct ifconfig *ic, size_t i)
 		log_error("%s: %s", what, strerror(-ret));
 	}
 	state_remove_route(&ic->have, i);
+}
+
+/* A route of ours as the record writes it: RTNL_PROTOCOL, main as table 0. */
+static int collect_route(void *ctx, const struct rtnl_route *kr)
+{
+	struct ifconfig_state *present = ctx;
+	struct ifconfig_route r = { .prefix = kr->prefix, .table = kr->table };
+
+	if (kr->protocol != RTNL_PROTOCOL)
+		return 0; /* not added by us: our record cannot be about it */
+	if (r.table == RT_TABLE_MAIN)
+		r.table = 0;
+	/* no duplicate check: the kernel reports each route once, and retain sorts anyway */
+	if (grow((void **)&present->routes, &present->routes_cap, present->routes_len, sizeof(r)) <
+	    0)
+		return -ENOMEM;
+	present->routes[present->routes_len++] = r;
+	return 0;
+}
+
+static int collect_addr(void *ctx, const struct rtnl_prefix *p)
+{
+	return state_add_addr(ctx, p);
+}
+
+/*
+ * Forgets the routes and addresses we installed that the kernel no longer holds: a link
+ * that went down took its routes and IPv6 addresses with it, or an admin deleted one.
+ * The sync that follows then installs them again. On a failed dump the record is kept.
+ */
+static void refresh(struct ifconfig *ic)
+{
+	struct ifconfig_state present = { 0 };
+	int ret = rtnl_route_list(ic->nl, ic->ifindex, collect_route, &present);
+
+	if (ret == 0)
+		ret = rtnl_addr_list(ic->nl, ic->ifindex, collect_addr, &present);
+	if (ret == 0)
+		ifconfig_state_retain(&ic->have, &present);
+	else
+		log_error("Cannot read the routes and addresses of %s: %s", ic->ifname,
+			  strerror(-ret));
+	ifconfig_state_clear(&present);
 }
 
 int ifconfig_init(struct ifconfig *ic, const char *ifname, char *err, size_t errlen)
@@ -412,6 +506,8 @@ static int add_missing(struct ifconfig *ic, const struct ifconfig_state *want, c
 		if (has_route(&ic->have, &want->routes[i]))
 			continue;
 		ret = route_add(ic, &want->routes[i], err, errlen);
+		if (ret == -ENETDOWN && keep_going)
+			continue; /* the link is down: the sync when it comes up adds the route */
 		if (ret < 0 && !keep_going)
 			return ret;
 		if (ret < 0) {
@@ -482,41 +578,65 @@ static void remove_unwanted(struct ifconfig *ic, const struct ifconfig_state *wa
 			addr_del(ic, i);
 }
 
-int ifconfig_sync(struct ifconfig *ic, const struct conf *c)
+/*
+ * Moves the system from ic->have, checked against the kernel, to want (see ifconfig.h);
+ * is_full for a reload: the MTU too, and the nft rules rewritten whatever changed.
+ */
+static int sync_to(struct ifconfig *ic, const struct conf *c, const struct ifconfig_state *want,
+		   bool is_full)
 {
-	struct ifconfig_state want = { 0 };
 	char err[IFCONFIG_ERR_LEN];
 	unsigned int mtu;
 	int ret, first = 0;
 
-	ret = ifconfig_plan(&want, c);
-	if (ret < 0) {
-		log_error("Cannot plan the new configuration: %s", strerror(-ret));
-		ifconfig_state_clear(&want);
-		return ret;
-	}
-	remove_unwanted(ic, &want);
-	for (size_t i = 0; i < want.addrs_len; i++) {
-		if (has_addr(&ic->have, &want.addrs[i]))
+	ic->is_firewall_stale |= is_full; /* a reload also repairs the nft rules */
+	refresh(ic);
+	remove_unwanted(ic, want);
+	for (size_t i = 0; i < want->addrs_len; i++) {
+		if (has_addr(&ic->have, &want->addrs[i]))
 			continue;
-		ret = addr_add(ic, &want.addrs[i], err, sizeof(err));
+		ret = addr_add(ic, &want->addrs[i], err, sizeof(err));
 		if (ret < 0) {
 			log_error("%s", err);
 			first = first ? first : ret;
 		}
 	}
-	if (want.mtu || !ic->have.is_mtu_auto) {
-		mtu = want.mtu ? want.mtu : ifconfig_auto_mtu(ic, c);
+	if (is_full && (want->mtu || !ic->have.is_mtu_auto)) {
+		mtu = want->mtu ? want->mtu : ifconfig_auto_mtu(ic, c);
 		ret = mtu == ic->have.mtu ? 0 : set_mtu(ic, mtu, err, sizeof(err));
-		ic->have.is_mtu_auto = !want.mtu;
+		ic->have.is_mtu_auto = !want->mtu;
 		if (ret < 0) {
 			log_error("%s", err);
 			first = first ? first : ret;
 		}
 	}
-	ret = add_missing(ic, &want, err, sizeof(err), true);
-	ifconfig_state_clear(&want);
+	ret = add_missing(ic, want, err, sizeof(err), true);
 	return first ? first : ret;
+}
+
+/* sync_to the plan for c with the routes of peers; is_full for a reload (see sync_to). */
+static int sync_peers(struct ifconfig *ic, const struct conf *c, const struct cfg_device *peers,
+		      bool is_full)
+{
+	struct ifconfig_state want = { 0 };
+	int ret = ifconfig_plan_peers(&want, c, peers);
+
+	if (ret < 0)
+		log_error("Cannot plan the new configuration: %s", strerror(-ret));
+	else
+		ret = sync_to(ic, c, &want, is_full);
+	ifconfig_state_clear(&want);
+	return ret;
+}
+
+int ifconfig_sync(struct ifconfig *ic, const struct conf *c)
+{
+	return sync_peers(ic, c, &c->dev, true);
+}
+
+int ifconfig_sync_peers(struct ifconfig *ic, const struct conf *c, const struct cfg_device *peers)
+{
+	return sync_peers(ic, c, peers, false);
 }
 
 void ifconfig_down(struct ifconfig *ic)

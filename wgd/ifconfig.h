@@ -5,7 +5,11 @@
  * wg-quick's policy routing (fwmark T, "not fwmark T table T", "table main
  * suppress_prefixlength 0", the /0 in table T, src_valid_mark) with its nftables rules
  * (firewall.h). Unlike wg-quick it keeps a record of exactly what it installed, so a
- * reload changes only the difference and a shutdown removes only its own work. It never runs hooks and never speaks UAPI.
+ * reload changes only the difference and a shutdown removes only its own work; every sync
+ * first checks that record against the kernel, so what a link bounce or an admin took away
+ * is installed again. The routes follow the peers it is given: the config file's, or the
+ * running device's (follow.c reads them over UAPI). It never runs hooks and never speaks
+ * UAPI.
  */
 #ifndef WGD_IFCONFIG_H
 #define WGD_IFCONFIG_H
@@ -21,6 +25,7 @@
 #define __must_check __attribute__((warn_unused_result))
 #endif
 
+struct cfg_device;
 struct conf;
 
 enum ifconfig_values {
@@ -50,6 +55,7 @@ struct ifconfig {
 	char ifname[IFNAMSIZ];
 	int ifindex;
 	struct ifconfig_state have; /* exactly what we installed, for sync and down */
+	bool is_firewall_stale;	    /* addresses or rules changed since nft last ran */
 };
 
 /*
@@ -67,6 +73,20 @@ uint32_t ifconfig_policy_prepare(struct conf *c);
  */
 int __must_check ifconfig_plan(struct ifconfig_state *want, const struct conf *c);
 
+/*
+ * The same with the routes of peers' AllowedIPs instead of c's own peers' (the addresses,
+ * Table=, MTU and policy table stay c's): what the running device asks for. Under
+ * Table=auto a /0 gets a route only when c has the policy table for it.
+ */
+int __must_check ifconfig_plan_peers(struct ifconfig_state *want, const struct conf *c,
+				     const struct cfg_device *peers);
+
+/*
+ * Drops from have every route and address that present lacks (present's routes are
+ * sorted in place): the record then claims only what the system still holds.
+ */
+void ifconfig_state_retain(struct ifconfig_state *have, struct ifconfig_state *present);
+
 /* Frees the arrays; leaves s zeroed. */
 void ifconfig_state_clear(struct ifconfig_state *s);
 
@@ -79,19 +99,26 @@ void ifconfig_clear(struct ifconfig *ic);
 /*
  * Brings the interface up as c says: addresses, then the MTU (c's, else the smallest
  * route MTU towards the peers' endpoints, else the default route's, else 1500; minus
- * MESSAGE_OVERHEAD_UDP6: see rtnl_tunnel_mtu), link up, routes, rules. Returns 0, or -errno with one line in
- * err; what was installed until then is recorded, for ifconfig_down.
+ * MESSAGE_OVERHEAD_UDP6: see rtnl_tunnel_mtu), link up, routes, rules. Returns 0, or -errno with
+ * one line in err; what was installed until then is recorded, for ifconfig_down.
  */
 int __must_check ifconfig_up(struct ifconfig *ic, const struct conf *c, char *err, size_t errlen);
 
 /*
- * Moves the interface from what we installed to what c asks for: removes our rules,
- * routes and addresses c no longer wants, adds the new ones, sets a changed MTU. An
- * automatic MTU stays as computed at startup (by now the routes towards the endpoints may
- * run through the tunnel itself). Each failure is logged and the rest still done;
- * returns 0 or the first -errno.
+ * Moves the interface from what we installed to what c asks for: forgets what the kernel
+ * no longer holds (our routes and addresses, dumped over rtnetlink: a link bounce, an
+ * `ip route del'), removes our rules, routes and addresses c no longer wants, adds the
+ * missing ones, sets a changed MTU. Another's route or address that c wants too is left
+ * alone and never recorded. An automatic MTU stays as computed at startup (by now the
+ * routes towards the endpoints may run through the tunnel itself). A route that cannot
+ * be added because the link is down is skipped quietly (the link's coming up brings the
+ * next sync). Each failure is logged and the rest still done; returns 0 or the first -errno.
  */
 int __must_check ifconfig_sync(struct ifconfig *ic, const struct conf *c);
+
+/* ifconfig_sync to ifconfig_plan_peers(c, peers), the MTU untouched. */
+int __must_check ifconfig_sync_peers(struct ifconfig *ic, const struct conf *c,
+				     const struct cfg_device *peers);
 
 /*
  * Removes our rules, routes and addresses. The link may already be gone (its routes and

@@ -9,6 +9,7 @@
  *      opens the TUN and the UAPI socket  --fork-->  device + loop + UAPI server:
  *      applies the config as a UAPI client           every packet and every UAPI
  *      addresses/MTU/routes (ifconfig.c)             request from wg(8)
+ *      routes follow the peers (follow.c) <--"C"--   after each committed set=1
  *      hooks, SIGHUP reload, SIGTERM teardown
  *      unlinks the socket at the end
  *
@@ -27,12 +28,16 @@
  *   addresses, MTU, link up, routes, policy rules, PostUp; only then does the launcher
  *   exit 0 and systemd hear READY=1 (NOTIFY_SOCKET, notify.c).
  * - SIGHUP: reload.c, with RELOADING=1 ... READY=1 around it.
+ * - [-c] Routes follow the running peers (follow.c): the worker sends one byte on the
+ *   lifeline (a socketpair) after each set=1 it committed, whichever client sent it, and
+ *   the supervisor follows the link's IFF_UP over rtnetlink; on either it reads the peers
+ *   over UAPI and syncs addresses and routes, checked against the kernel (ifconfig.c).
  * - SIGTERM/SIGINT: STOPPING=1, PreDown, remove our rules/routes/addresses, stop the
- *   worker (close the lifeline pipe and SIGTERM it; SIGKILL after STOP_TIMEOUT_MS),
+ *   worker (close the lifeline and SIGTERM it; SIGKILL after STOP_TIMEOUT_MS),
  *   PostDown, unlink the socket, exit 0.
  * - Worker exit on its own (its link was deleted, e.g. by wg-quick down; or SIGTERM sent
  *   to it): remove our rules (they outlive the link), PostDown, unlink, exit with its
- *   status. Supervisor death (even SIGKILL): the worker sees EOF on the lifeline pipe
+ *   status. Supervisor death (even SIGKILL): the worker sees EOF on the lifeline
  *   (and PR_SET_PDEATHSIG) and exits; the stale socket is later replaced (uapi_listen)
  *   or dropped by wg(8), as for any crashed daemon.
  * - Without -c this is still the xplatform daemon that wg-quick runs as `wgd IF`: the
@@ -44,12 +49,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "wgd/conf.h"
 #include "wgd/hook_output.h"
+#include "wgd/follow.h"
 #include "wgd/ifconfig.h"
 #include "wgd/log.h"
 #include "wgd/loop.h"
@@ -77,10 +84,12 @@ struct supervisor {
 	struct loop loop;
 	pid_t worker;	   /* 0 once reaped */
 	int worker_status; /* waitpid status, once reaped */
-	int lifeline_fd;   /* write end; the worker holds the read end */
+	int lifeline_fd;   /* our end of the lifeline socketpair (worker.h) */
 	int ready_fd;	   /* the launcher's pipe, -1 once used */
 	bool is_up;	   /* startup completed (PostUp ran): run the down hooks */
 	bool is_stopping;  /* SIGTERM/SIGINT, not the worker's own exit */
+
+	struct follow follow; /* routes after the peers and the link, while serving */
 };
 
 /* Signals stay blocked from the start, so none is lost before the loop reads them. */
@@ -231,7 +240,8 @@ static int worker_start(struct supervisor *s, int tun_fd, int uapi_fd, int *read
 	int ready[2] = { -1, -1 }, lifeline[2] = { -1, -1 }, ret = 0;
 	pid_t self = getpid(), pid;
 
-	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(lifeline, O_CLOEXEC) < 0) {
+	if (pipe2(ready, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, lifeline) < 0) {
 		ret = -errno;
 		goto out;
 	}
@@ -493,11 +503,16 @@ static int serve(struct supervisor *s)
 		loop_clear(&s->loop);
 		return teardown(s, 1);
 	}
+	ret = follow_start(&s->follow, &s->loop, s->lifeline_fd, s->conf ? &s->ic : NULL, s->conf);
+	if (ret < 0)
+		log_error("Cannot follow the peers and the link of %s: %s", s->ifname,
+			  strerror(-ret));
 	log_info("Supervisor up (pid %ld), worker pid %ld", (long)getpid(), (long)s->worker);
 	report_ready(s);
 	ret = loop_run(&s->loop, NULL, NULL);
 	if (ret < 0)
 		log_error("Event loop failed: %s", strerror(-ret));
+	follow_stop(&s->follow);
 	loop_clear(&s->loop);
 	if (s->is_stopping || ret < 0)
 		return teardown(s, ret < 0 ? 1 : 0);

@@ -185,6 +185,8 @@ static void conn_set(struct uapi_conn *c, size_t body_len, size_t consumed)
 				  cfg.listen_port, strerror(-ret));
 		else if (ret < 0)
 			log_error("UAPI: set=1 refused by the device: %s", strerror(-ret));
+		else if (c->srv->on_set)
+			c->srv->on_set(c->srv->on_set_ctx);
 		cfg_device_clear(&cfg);
 	}
 	reply_errno(c, ret);
@@ -495,6 +497,12 @@ int uapi_server_init(struct uapi_server *srv, struct device *dev, struct loop *l
 	if (ret < 0)
 		srv->listen.fd = -1;
 	return ret;
+}
+
+void uapi_server_set_notify(struct uapi_server *srv, void (*fn)(void *ctx), void *ctx)
+{
+	srv->on_set = fn;
+	srv->on_set_ctx = ctx;
 }
 
 void uapi_server_clear(struct uapi_server *srv)

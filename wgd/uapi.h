@@ -81,6 +81,9 @@ struct uapi_server {
 	bool has_admin_gid; /* ... when set (uapi_server_set_access) */
 	size_t max_message; /* UAPI_MAX_MESSAGE; tests lower it */
 	struct uapi_conn *conns[UAPI_MAX_CLIENTS];
+
+	void (*on_set)(void *ctx); /* after each committed set=1 (uapi_server_set_notify) */
+	void *on_set_ctx;
 };
 
 /*
@@ -117,6 +120,12 @@ int __must_check uapi_server_init(struct uapi_server *srv, struct device *dev, s
  * uapi_server_init defaults to root and the current effective user.
  */
 void uapi_server_set_access(struct uapi_server *srv, uid_t owner, bool has_group, gid_t gid);
+
+/*
+ * Calls fn(ctx) after every set=1 the device committed (none for a refused one), before
+ * the reply is sent: the worker tells its supervisor that the peers may have changed.
+ */
+void uapi_server_set_notify(struct uapi_server *srv, void (*fn)(void *ctx), void *ctx);
 
 /*
  * Closes every connection and the listening fd (the socket file stays: uapi_unlink).

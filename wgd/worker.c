@@ -2,8 +2,10 @@
 /*
  * The worker: privilege drop, then the device, the loop and the UAPI server until told
  * to stop. It stops on SIGTERM/SIGINT (also the PR_SET_PDEATHSIG one), on EOF from the
- * supervisor's lifeline pipe (which needs no permission to deliver, unlike a signal from
+ * supervisor's lifeline socket (which needs no permission to deliver, unlike a signal from
  * a root that lacks CAP_KILL to a process of another uid), or when its link is deleted.
+ * The lifeline also carries one byte the other way after each committed UAPI set=1, so
+ * that the supervisor makes the routes follow the peers, whoever changed them.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "netlink/rtnl_watch.h"
@@ -55,6 +58,22 @@ static void on_lifeline(struct loop_source *src, uint32_t events)
 	(void)events; /* the supervisor never writes: any event is EOF or hangup */
 	log_info("The supervisor is gone, shutting down");
 	loop_stop(&w->loop);
+}
+
+/*
+ * Never blocks: if the supervisor has not read the previous bytes yet, this change is
+ * covered by the sync those bring (it reads the whole state); if it is gone, the EOF on
+ * the same socket stops us.
+ */
+static void on_set(void *ctx)
+{
+	struct worker *w = ctx;
+	char byte = WGD_CHANGED_BYTE;
+
+	if (send(w->lifeline.fd, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN &&
+	    errno != EPIPE)
+		log_error("Cannot tell the supervisor of a configuration change: %s",
+			  strerror(errno));
 }
 
 static void on_link(void *ctx, int ifindex, unsigned int flags)
@@ -164,6 +183,7 @@ static int setup(struct worker *w, const struct worker_args *a, int *uapi_fd)
 	*uapi_fd = -1; /* the server owns it now */
 	uapi_server_set_access(&w->srv, a->owner_uid, a->has_admin_gid, a->admin_gid);
 	w->lifeline = (struct loop_source){ .fd = a->lifeline_fd, .fn = on_lifeline };
+	uapi_server_set_notify(&w->srv, on_set, w);
 	ret = loop_add(&w->loop, &w->lifeline, EPOLLIN);
 	if (ret == 0)
 		ret = loop_add_signals(&w->loop, signals, sizeof(signals) / sizeof(signals[0]),

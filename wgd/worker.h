@@ -12,13 +12,19 @@
 
 /* The byte a child writes on its ready pipe once it is up; EOF alone means failure. */
 #define WGD_READY_BYTE 'R'
+/*
+ * The byte the worker sends on its lifeline after each committed UAPI set=1: only the
+ * fact that the configuration changed, for the supervisor to bring routes in line.
+ */
+#define WGD_CHANGED_BYTE 'C'
 
 struct worker_args {
 	const char *ifname;
 	int tun_fd;	  /* owned by the worker from worker_run on */
 	int uapi_fd;	  /* the listening UAPI socket; owned likewise */
 	int ready_fd;	  /* write end: WGD_READY_BYTE once serving, then closed */
-	int lifeline_fd;  /* read end of a pipe the supervisor holds open: EOF = it is gone */
+	int lifeline_fd;  /* our end of a socketpair with the supervisor: EOF = it is gone; */
+			  /* we send WGD_CHANGED_BYTE on it, it never sends */
 	pid_t supervisor; /* our parent; if it is already gone we do not start */
 	uid_t uid;	  /* whom to become */
 	gid_t gid;

@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -159,4 +160,127 @@ Test(ifconfig, table_main_is_254)
 	plan();
 	cr_assert(has_route("10.7.0.0/16", 254));
 	cr_assert(has_route("10.8.0.0/16", 254));
+}
+
+/* ---- the routes of the running peers (follow.c) and the record's check ---- */
+
+/* A device as a UAPI get reports it: one peer with the given allowed IPs. */
+static void running(struct cfg_device *dev, struct cfg_peer *peer, struct cfg_allowedip *aips,
+		    const char *const *ips, size_t n)
+{
+	memset(dev, 0, sizeof(*dev));
+	memset(peer, 0, sizeof(*peer));
+	for (size_t i = 0; i < n; i++) {
+		struct rtnl_prefix p;
+
+		cr_assert(eq(int, rtnl_prefix_parse(&p, ips[i]), 0), "%s", ips[i]);
+		memset(&aips[i], 0, sizeof(aips[i]));
+		aips[i].family = p.family;
+		memcpy(&aips[i].ip6, &p.ip6, sizeof(p.ip6));
+		aips[i].cidr = p.cidr;
+	}
+	peer->allowedips = aips;
+	peer->allowedips_len = n;
+	dev->peers = peer;
+	dev->peers_len = 1;
+}
+
+Test(ifconfig, running_peers_give_the_routes_the_config_the_rest)
+{
+	static const char *const ips[] = { "10.20.0.0/16", "fd20::/48" };
+	struct cfg_allowedip aips[2];
+	struct cfg_device dev;
+	struct cfg_peer peer;
+
+	parse("Table = 1234\nAddress = 10.0.0.1/24\nMTU = 1300", "10.1.0.0/16", "10.2.0.0/16");
+	running(&dev, &peer, aips, ips, 2);
+	cr_assert(eq(int, ifconfig_plan_peers(&want, &conf, &dev), 0));
+	cr_assert(eq(sz, want.routes_len, 2));
+	cr_assert(has_route("10.20.0.0/16", 1234));
+	cr_assert(has_route("fd20::/48", 1234));
+	cr_assert(not(has_route("10.1.0.0/16", 1234)), "the file's peers are not running");
+	cr_assert(has_addr("10.0.0.1/24"));
+	cr_assert(eq(uint, want.mtu, 1300));
+}
+
+/* A running /0 under Table=auto: the policy table if the file set one up, else nothing. */
+Test(ifconfig, running_default_route_needs_the_files_policy_table)
+{
+	static const char *const ips[] = { "0.0.0.0/0", "::/0", "10.30.0.0/16" };
+	struct cfg_allowedip aips[3];
+	struct cfg_device dev;
+	struct cfg_peer peer;
+
+	parse("", "10.1.0.0/16", "10.2.0.0/16");
+	cr_assert(eq(u32, ifconfig_policy_prepare(&conf), 0));
+	running(&dev, &peer, aips, ips, 3);
+	cr_assert(eq(int, ifconfig_plan_peers(&want, &conf, &dev), 0));
+	cr_assert(eq(sz, want.routes_len, 1), "no default route into main");
+	cr_assert(has_route("10.30.0.0/16", 0));
+	cr_assert(not(want.has_rules[0]));
+	ifconfig_state_clear(&want);
+	conf_clear(&conf);
+
+	parse("", "0.0.0.0/0", "10.2.0.0/16");
+	cr_assert(eq(u32, ifconfig_policy_prepare(&conf), 51820));
+	cr_assert(eq(int, ifconfig_plan_peers(&want, &conf, &dev), 0));
+	cr_assert(has_route("0.0.0.0/0", 51820));
+	cr_assert(has_route("::/0", 51820));
+	cr_assert(want.has_rules[0]);
+	cr_assert(want.has_rules[1]);
+}
+
+static void add_route(struct ifconfig_state *s, const char *text, uint32_t table)
+{
+	struct ifconfig_route r = { .table = table };
+
+	cr_assert(eq(int, rtnl_prefix_parse(&r.prefix, text), 0), "%s", text);
+	s->routes = realloc(s->routes, (s->routes_len + 1) * sizeof(r));
+	cr_assert(not(eq(ptr, s->routes, NULL)));
+	s->routes_cap = ++s->routes_len;
+	s->routes[s->routes_len - 1] = r;
+}
+
+static void add_addr(struct ifconfig_state *s, const char *text)
+{
+	struct rtnl_prefix p;
+
+	cr_assert(eq(int, rtnl_prefix_parse(&p, text), 0), "%s", text);
+	s->addrs = realloc(s->addrs, (s->addrs_len + 1) * sizeof(p));
+	cr_assert(not(eq(ptr, s->addrs, NULL)));
+	s->addrs_cap = ++s->addrs_len;
+	s->addrs[s->addrs_len - 1] = p;
+}
+
+/* The record keeps only what the kernel still holds, whatever order it reports. */
+Test(ifconfig, retain_forgets_what_the_kernel_lost)
+{
+	struct ifconfig_state present = { 0 };
+
+	add_route(&want, "10.1.0.0/16", 0);
+	add_route(&want, "10.2.0.0/16", 0);
+	add_route(&want, "10.3.0.0/16", 0);
+	add_route(&want, "fd01::/48", 0);
+	add_route(&want, "0.0.0.0/0", 51820);
+	add_addr(&want, "10.0.0.1/24");
+	add_addr(&want, "fd00::1/64");
+	/* present: a route down, one now in another table, a /24 not a /16, an extra */
+	add_route(&present, "10.9.0.0/16", 0);
+	add_route(&present, "0.0.0.0/0", 51820);
+	add_route(&present, "10.3.0.0/16", 1234);
+	add_route(&present, "fd01::/48", 0);
+	add_route(&present, "10.2.0.0/24", 0);
+	add_route(&present, "10.1.0.0/16", 0);
+	add_addr(&present, "10.0.0.1/24");
+	ifconfig_state_retain(&want, &present);
+	cr_assert(eq(sz, want.routes_len, 3));
+	cr_assert(has_route("10.1.0.0/16", 0));
+	cr_assert(has_route("fd01::/48", 0));
+	cr_assert(has_route("0.0.0.0/0", 51820));
+	cr_assert(eq(sz, want.addrs_len, 1), "the IPv6 address went with the link");
+	cr_assert(has_addr("10.0.0.1/24"));
+	ifconfig_state_retain(&want, &(struct ifconfig_state){ 0 });
+	cr_assert(eq(sz, want.routes_len, 0));
+	cr_assert(eq(sz, want.addrs_len, 0));
+	ifconfig_state_clear(&present);
 }

@@ -549,6 +549,72 @@ Test(rtnl, route_del_leaves_foreign_routes)
 	cr_assert(route_listed("-4", "main", "10.9.0.0/24 dev v0"));
 }
 
+struct route_seen {
+	struct rtnl_route v[16];
+	size_t n;
+};
+
+static int route_collect(void *ctx, const struct rtnl_route *r)
+{
+	struct route_seen *seen = ctx;
+
+	cr_assert(lt(sz, seen->n, ARRAY_SIZE(seen->v)));
+	seen->v[seen->n++] = *r;
+	return 0;
+}
+
+/* The route of seen with prefix text in table, or NULL. */
+static const struct rtnl_route *route_find(const struct route_seen *seen, const char *text,
+					   uint32_t table)
+{
+	char buf[RTNL_PREFIX_STRLEN];
+
+	for (size_t i = 0; i < seen->n; i++) {
+		rtnl_prefix_format(&seen->v[i].prefix, buf, sizeof(buf));
+		if (!strcmp(buf, text) && seen->v[i].table == table)
+			return &seen->v[i];
+	}
+	return NULL;
+}
+
+/* The link's unicast routes in every table, with their protocol; no other link's. */
+Test(rtnl, route_list)
+{
+	struct rtnl_prefix p4 = prefix("10.4.0.0/16"), p6 = prefix("fd00:4::/64"),
+			   all4 = prefix("0.0.0.0/0");
+	struct route_seen seen = { 0 };
+	const struct rtnl_route *r;
+	int v0, v1;
+
+	netns_enter();
+	veth_add("v0", "v1");
+	v0 = ifindex("v0");
+	v1 = ifindex("v1");
+	link_up("v0");
+	link_up("v1");
+	cr_assert(eq(int, rtnl_route_add(nl, v0, &p4, 0), 0));
+	cr_assert(eq(int, rtnl_route_add(nl, v0, &p6, 0), 0));
+	cr_assert(eq(int, rtnl_route_add(nl, v0, &all4, 1234), 0));
+	cr_assert(eq(int, rtnl_route_add(nl, v1, &p4, 1234), 0));
+	ip_ok("route add 10.5.0.0/24 dev %s", "v0"); /* proto boot, the administrator's */
+	cr_assert(eq(int, rtnl_route_list(nl, v0, route_collect, &seen), 0));
+	r = route_find(&seen, "10.4.0.0/16", RT_TABLE_MAIN);
+	cr_assert(r != NULL);
+	cr_assert(eq(u8, r->protocol, RTNL_PROTOCOL));
+	r = route_find(&seen, "fd00:4::/64", RT_TABLE_MAIN);
+	cr_assert(r != NULL);
+	cr_assert(eq(u8, r->protocol, RTNL_PROTOCOL));
+	r = route_find(&seen, "0.0.0.0/0", 1234);
+	cr_assert(r != NULL);
+	r = route_find(&seen, "10.5.0.0/24", RT_TABLE_MAIN);
+	cr_assert(r != NULL);
+	cr_assert(eq(u8, r->protocol, RTPROT_BOOT));
+	cr_assert(route_find(&seen, "10.4.0.0/16", 1234) == NULL, "v1's route");
+	/* the kernel's local and broadcast routes are not unicast ones */
+	for (size_t i = 0; i < seen.n; i++)
+		cr_assert(not(eq(u32, seen.v[i].table, RT_TABLE_LOCAL)));
+}
+
 Test(rtnl, route_errors_carry_ext_ack)
 {
 	struct rtnl_prefix p4 = prefix("10.4.0.0/24"), p6 = prefix("fd00:4::/64"), bad = p4;

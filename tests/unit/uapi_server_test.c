@@ -27,14 +27,14 @@
 #include "wgd/uapi.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define M(s) s, sizeof(s) - 1
+#define M(s)	      s, sizeof(s) - 1
 /* 64 hex digits: every byte of the key is 0xcc */
-#define X8(s) s s s s s s s s
+#define X8(s)  s s s s s s s s
 #define KEY(c) X8(X8(c))
-#define Z KEY("0")
-#define A KEY("a")
-#define B KEY("b")
-#define PK "public_key=" A "\n"
+#define Z      KEY("0")
+#define A      KEY("a")
+#define B      KEY("b")
+#define PK     "public_key=" A "\n"
 
 static void quiet(void)
 {
@@ -82,9 +82,10 @@ static void fixture_init(struct fixture *f)
 	/* an abstract address: nothing in the file system */
 	memset(&f->addr, 0, sizeof(f->addr));
 	f->addr.sun_family = AF_UNIX;
-	f->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-				  (size_t)snprintf(f->addr.sun_path + 1, sizeof(f->addr.sun_path) - 1,
-						   "wgd-uapi-test-%d", getpid()));
+	f->addr_len =
+		(socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+			    (size_t)snprintf(f->addr.sun_path + 1, sizeof(f->addr.sun_path) - 1,
+					     "wgd-uapi-test-%d", getpid()));
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	cr_assert(ge(int, lfd, 0));
 	cr_assert(eq(int, bind(lfd, (struct sockaddr *)&f->addr, f->addr_len), 0));
@@ -159,14 +160,16 @@ Test(uapi_server, server_set_then_get)
 	char want[1024];
 
 	fixture_init(&f);
-	cr_assert_str_eq(XFER(&f, "set=1\nprivate_key=" A "\nfwmark=7\n" PK
-			     "allowed_ip=10.0.0.0/8\n\n"), "errno=0\n\n");
+	cr_assert_str_eq(
+		XFER(&f, "set=1\nprivate_key=" A "\nfwmark=7\n" PK "allowed_ip=10.0.0.0/8\n\n"),
+		"errno=0\n\n");
 	snprintf(want, sizeof(want),
 		 "private_key=a8aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa6a\n"
 		 "listen_port=%u\nfwmark=7\npublic_key=" A "\npreshared_key=" Z "\n"
 		 "protocol_version=1\nlast_handshake_time_sec=0\nlast_handshake_time_nsec=0\n"
 		 "tx_bytes=0\nrx_bytes=0\npersistent_keepalive_interval=0\n"
-		 "allowed_ip=10.0.0.0/8\nerrno=0\n\n", f.dev->sock.port);
+		 "allowed_ip=10.0.0.0/8\nerrno=0\n\n",
+		 f.dev->sock.port);
 	cr_assert_str_eq(XFER(&f, "get=1\n\n"), want);
 	fixture_clear(&f);
 }
@@ -185,6 +188,31 @@ Test(uapi_server, server_failed_set_changes_nothing)
 	cr_assert_str_eq(XFER(&f, "set=1\nlisten_port\n\n"), "errno=-71\n\n"); /* EPROTO */
 	cr_assert_str_eq(XFER(&f, "get=1\n\n"), before);
 	cr_assert(eq(sz, n_conns(&f), 1));
+	fixture_clear(&f);
+}
+
+static void count_set(void *ctx)
+{
+	(*(unsigned int *)ctx)++;
+}
+
+/* The worker's "configuration changed" byte: once per committed set, never for a refused one. */
+Test(uapi_server, server_notifies_committed_sets_only)
+{
+	unsigned int sets = 0;
+	struct fixture f;
+
+	fixture_init(&f);
+	uapi_server_set_notify(&f.srv, count_set, &sets);
+	cr_assert_str_eq(XFER(&f, "set=1\nfwmark=7\n" PK "allowed_ip=10.0.0.0/8\n\n"),
+			 "errno=0\n\n");
+	cr_assert(eq(uint, sets, 1));
+	cr_assert_str_eq(XFER(&f, "set=1\nfwmark=9\npublic_key=" B "\nendpoint=nowhere\n\n"),
+			 "errno=-22\n\n");
+	cr_assert_str_eq(XFER(&f, "get=1\n\n"), get_text(&f));
+	cr_assert(eq(uint, sets, 1));
+	cr_assert_str_eq(XFER(&f, "set=1\n" PK "remove=true\n\n"), "errno=0\n\n");
+	cr_assert(eq(uint, sets, 2));
 	fixture_clear(&f);
 }
 
@@ -219,8 +247,8 @@ Test(uapi_server, server_framing_errors)
 	cr_assert(eq(sz, n_conns(&f), 0));
 	fixture_clear(&f);
 
-	static const char *const closers[] = { "hello\n", "\n", "xy", "GET=1\n", "get=2\n",
-					       "set=1 \n", "get=1\r\n" };
+	static const char *const closers[] = { "hello\n", "\n",	      "xy",	  "GET=1\n",
+					       "get=2\n", "set=1 \n", "get=1\r\n" };
 	for (size_t i = 0; i < ARRAY_SIZE(closers); i++) {
 		fixture_init(&f);
 		cr_assert_str_eq(xfer(&f, closers[i], strlen(closers[i])), "<EOF>", "case %zu", i);
@@ -294,8 +322,9 @@ Test(uapi_server, server_big_reply_backpressure)
 	fixture_init(&f);
 	cr_assert(eq(int, uapi_buf_printf(&msg, "set=1\n" PK), 0));
 	for (int i = 0; i < N; i++)
-		cr_assert(eq(int, uapi_buf_printf(&msg, "allowed_ip=10.%d.%d.0/24\n", i >> 8,
-						  i & 255), 0));
+		cr_assert(eq(int,
+			     uapi_buf_printf(&msg, "allowed_ip=10.%d.%d.0/24\n", i >> 8, i & 255),
+			     0));
 	cr_assert(eq(int, uapi_buf_printf(&msg, "\n"), 0));
 	for (size_t off = 0; off < msg.len; off += (size_t)r) {
 		r = send(f.client, msg.data + off, msg.len - off, MSG_DONTWAIT);
@@ -440,7 +469,7 @@ Test(uapi_server, listen_socket_file)
 	cr_assert(eq(int, stat(RUNSTATEDIR "/wireguard", &st), 0));
 	cr_assert_eq(S_ISDIR(st.st_mode), 1);
 	flags = fcntl(fd, F_GETFL);
-	cr_assert(ne(int, flags & O_NONBLOCK, 0), "flags %#x", flags);
+	cr_assert(ne(int, flags &O_NONBLOCK, 0), "flags %#x", flags);
 	cr_assert(eq(int, fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC));
 
 	/* a live daemon keeps its socket */
