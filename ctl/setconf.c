@@ -95,6 +95,13 @@ static bool load_conf(struct conf *c, const char *path)
 		free(text);
 	}
 	print_lines(warn);
+	/* host names are resolved here, in wgctl, as wg(8) does: the daemon never sees them */
+	if (ret == 0) {
+		ret = conf_resolve_endpoints(c, strcmp(path, "-") ? path : "<stdin>", err,
+					     sizeof(err));
+		if (ret < 0)
+			conf_clear(c);
+	}
 	if (ret < 0) {
 		if (*err)
 			print_lines(err);

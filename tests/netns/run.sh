@@ -159,7 +159,7 @@ done
 # The control plane: wgd's supervisor, config files and reload (lifecycle.sh), and wgctl
 # against wgd and wireguard-go (ctl.sh). They need wgd; ctl.sh also needs wgctl.
 if [ "${NETNS_CONTROL:-1}" = 1 ]; then
-	for script in lifecycle ctl; do
+	for script in lifecycle ctl resolve; do
 		why=$(missing wgd)
 		if [ -z "$why" ] && [ "$script" = ctl ] && [ ! -x "$WGCTL" ]; then
 			why="ctl/wgctl not built"
