@@ -510,17 +510,17 @@ static const char *split_endpoint(char *s, char **host, char **port)
 	return **host ? NULL : "missing host";
 }
 
-int conf_endpoint_resolve(const char *host, uint16_t port, union cfg_sockaddr *out, int *sys_errno)
+/* getaddrinfo's first IPv4 or IPv6 address, as wg(8) takes it: 0 or an EAI_* code. */
+static int lookup(const char *host, const char *serv, int flags, union cfg_sockaddr *out,
+		  int *sys_errno)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC,
 				  .ai_socktype = SOCK_DGRAM,
 				  .ai_protocol = IPPROTO_UDP,
-				  .ai_flags = AI_NUMERICSERV };
-	char serv[sizeof("65535")];
+				  .ai_flags = flags };
 	struct addrinfo *res;
 	int r;
 
-	snprintf(serv, sizeof(serv), "%u", port);
 	*sys_errno = 0;
 	r = getaddrinfo(host, serv, &hints, &res);
 	if (r) {
@@ -528,7 +528,7 @@ int conf_endpoint_resolve(const char *host, uint16_t port, union cfg_sockaddr *o
 			*sys_errno = errno;
 		return r;
 	}
-	r = EAI_NODATA; /* the first address, as wg(8) takes it, if it is one we can use */
+	r = EAI_NODATA;
 	if ((res->ai_family == AF_INET && res->ai_addrlen == sizeof(out->in4)) ||
 	    (res->ai_family == AF_INET6 && res->ai_addrlen == sizeof(out->in6))) {
 		memset(out, 0, sizeof(*out));
@@ -537,6 +537,14 @@ int conf_endpoint_resolve(const char *host, uint16_t port, union cfg_sockaddr *o
 	}
 	freeaddrinfo(res);
 	return r;
+}
+
+int conf_endpoint_resolve(const char *host, uint16_t port, union cfg_sockaddr *out, int *sys_errno)
+{
+	char serv[sizeof("65535")];
+
+	snprintf(serv, sizeof(serv), "%u", port);
+	return lookup(host, serv, AI_NUMERICSERV, out, sys_errno);
 }
 
 const char *conf_endpoint_strerror(int eai, int sys_errno)
@@ -554,23 +562,9 @@ const char *conf_endpoint_strerror(int eai, int sys_errno)
  */
 static bool endpoint_literal(const char *host, const char *port, union cfg_sockaddr *out)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC,
-				  .ai_socktype = SOCK_DGRAM,
-				  .ai_protocol = IPPROTO_UDP,
-				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
-	struct addrinfo *res;
-	bool ok;
+	int sys_errno;
 
-	if (getaddrinfo(host, port, &hints, &res))
-		return false;
-	ok = (res->ai_family == AF_INET && res->ai_addrlen == sizeof(out->in4)) ||
-	     (res->ai_family == AF_INET6 && res->ai_addrlen == sizeof(out->in6));
-	if (ok) {
-		memset(out, 0, sizeof(*out));
-		memcpy(out, res->ai_addr, res->ai_addrlen);
-	}
-	freeaddrinfo(res);
-	return ok;
+	return !lookup(host, port, AI_NUMERICHOST | AI_NUMERICSERV, out, &sys_errno);
 }
 
 /*
