@@ -46,9 +46,10 @@ int ctl_syncconf(const char *ifname, const char *path);
 struct conf;
 /*
  * A config file read as wg(8) reads one (setconf.c: wgd's parser in CONF_WG_SUBSET mode,
- * "-" for standard input), its warnings printed; false after the error lines.
+ * "-" for standard input), its warnings printed; false after the error lines. With
+ * resolve, Endpoint host names are resolved (getaddrinfo) as wg(8) does.
  */
-bool ctl_load_conf(struct conf *c, const char *path);
+bool ctl_load_conf(struct conf *c, const char *path, bool resolve);
 /* Prints each '\n'-terminated line of text to stderr as "wgctl: line". */
 void ctl_err_lines(const char *text);
 

@@ -74,7 +74,7 @@ static char *read_stdin(size_t *len)
 	return NULL;
 }
 
-bool ctl_load_conf(struct conf *c, const char *path)
+bool ctl_load_conf(struct conf *c, const char *path, bool resolve)
 {
 	char err[ERR_LEN] = "", warn[WARN_LEN] = "";
 	size_t len = 0;
@@ -94,6 +94,16 @@ bool ctl_load_conf(struct conf *c, const char *path)
 		free(text);
 	}
 	ctl_err_lines(warn);
+	/*
+	 * Host names are resolved here, in wgctl, as wg(8) does: the daemon never sees them.
+	 * strip prints them as written, as wg-quick strip does.
+	 */
+	if (ret == 0 && resolve) {
+		ret = conf_resolve_endpoints(c, strcmp(path, "-") ? path : "<stdin>", err,
+					     sizeof(err));
+		if (ret < 0)
+			conf_clear(c);
+	}
 	if (ret < 0) {
 		if (*err)
 			ctl_err_lines(err);
@@ -148,7 +158,7 @@ static int apply_conf(const char *mode, const char *ifname, const char *path)
 	struct conf c = { 0 };
 	int ret = 1, err;
 
-	if (!ctl_parse_ifname(ifname) || !ctl_load_conf(&c, path))
+	if (!ctl_parse_ifname(ifname) || !ctl_load_conf(&c, path, true))
 		return 1;
 	if (!strcmp(mode, "syncconf")) {
 		if (sync_request(&req, ifname, &c.dev) < 0)

@@ -399,38 +399,22 @@ static int parse_text(struct conf *out, struct conf_parse *p)
 	return p->ret;
 }
 
-static int parse_string(struct conf *out, const char *name, const char *text, size_t len,
-			enum conf_mode mode, bool resolve, char *err, size_t errlen)
+int conf_parse_string_mode(struct conf *out, const char *name, const char *text, size_t len,
+			   enum conf_mode mode, char *err, size_t errlen)
 {
-	struct conf_parse p = { .name = name,
-				.text = text,
-				.len = len,
-				.err = err,
-				.errlen = errlen,
-				.no_resolve = !resolve,
-				.mode = mode };
+	struct conf_parse p = {
+		.name = name, .text = text, .len = len, .err = err, .errlen = errlen, .mode = mode
+	};
 
 	if (err && errlen)
 		err[0] = '\0';
 	return parse_text(out, &p);
 }
 
-int conf_parse_string_opts(struct conf *out, const char *name, const char *text, size_t len,
-			   bool resolve, char *err, size_t errlen)
-{
-	return parse_string(out, name, text, len, CONF_FULL, resolve, err, errlen);
-}
-
-int conf_parse_string_mode(struct conf *out, const char *name, const char *text, size_t len,
-			   enum conf_mode mode, char *err, size_t errlen)
-{
-	return parse_string(out, name, text, len, mode, true, err, errlen);
-}
-
 int conf_parse_string(struct conf *out, const char *name, const char *text, size_t len, char *err,
 		      size_t errlen)
 {
-	return parse_string(out, name, text, len, CONF_FULL, true, err, errlen);
+	return conf_parse_string_mode(out, name, text, len, CONF_FULL, err, errlen);
 }
 
 /* Reads all of fd into a buffer the caller wipes and frees; grows without realloc(). */
@@ -546,6 +530,30 @@ void conf_clear(struct conf *c)
 	wipe(c, sizeof(*c));
 }
 
+int conf_resolve_endpoints(struct conf *c, const char *name, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < c->dev.peers_len; i++) {
+		struct conf_peer_extra *x = &c->peer_extra[i];
+		struct cfg_peer *peer = &c->dev.peers[i];
+		int r, sys_errno;
+
+		if (!x->is_endpoint_name)
+			continue;
+		r = conf_endpoint_resolve(x->endpoint_host, x->endpoint_port, &peer->endpoint,
+					  &sys_errno);
+		if (r) {
+			if (err && errlen)
+				snprintf(err, errlen,
+					 "%s:%u: cannot resolve Endpoint host `%s': %s", name,
+					 x->endpoint_line, x->endpoint_host,
+					 conf_endpoint_strerror(r, sys_errno));
+			return -EINVAL;
+		}
+		peer->flags |= CFG_PEER_HAS_ENDPOINT;
+	}
+	return 0;
+}
+
 /* --- writing ------------------------------------------------------------------------- */
 
 static void write_allowedips(FILE *f, const struct cfg_peer *peer)
@@ -609,11 +617,10 @@ static char *endpoint_text(const struct conf *c, size_t i)
 	char *text;
 	int port;
 
-	if (!host || !(peer->flags & CFG_PEER_HAS_ENDPOINT) ||
+	if (!host || !(peer->flags & CFG_PEER_HAS_ENDPOINT || c->peer_extra[i].is_endpoint_name) ||
 	    inet_pton(AF_INET, host, &addr) == 1 || inet_pton(AF_INET6, host, &addr) == 1)
 		return NULL;
-	port = ntohs(peer->endpoint.sa.sa_family == AF_INET ? peer->endpoint.in4.sin_port
-							    : peer->endpoint.in6.sin6_port);
+	port = c->peer_extra[i].endpoint_port;
 	if (asprintf(&text, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port) < 0)
 		return NULL;
 	return text;

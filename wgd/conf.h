@@ -3,7 +3,10 @@
  * The configuration file: wg-quick's format (wg(8)'s keys plus Address, DNS, MTU, Table,
  * the four hooks and SaveConfig) and our PrivateKeyFile, PresharedKeyFile and User, parsed
  * strictly into plain data. Shared by wgd and wgctl. Nothing here touches a device or runs
- * a hook; endpoint hostnames are resolved once, at parse time, as wg(8) does.
+ * a hook, and nothing here resolves a name while parsing: an Endpoint host name is kept
+ * as written, for conf_resolve_endpoints() (wgctl, as wg(8) does, in the admin's process)
+ * or for the daemon's unprivileged resolver (wgd/resolver.h), so a root process never
+ * parses a DNS reply.
  */
 #ifndef WGD_CONF_H
 #define WGD_CONF_H
@@ -21,6 +24,13 @@
 struct conf_peer_extra {
 	char *endpoint_host; /* owned; Endpoint's host as written, without brackets; or NULL */
 	unsigned int line;   /* line of the [Peer] header */
+	/*
+	 * An Endpoint host that is a name, not an address: the peer has no endpoint (no
+	 * CFG_PEER_HAS_ENDPOINT) until someone resolves endpoint_host.
+	 */
+	bool is_endpoint_name;
+	uint16_t endpoint_port;	    /* Endpoint's port (host order), with is_endpoint_name */
+	unsigned int endpoint_line; /* line of the Endpoint key */
 };
 
 /* An interface address: host bits are kept, as `ip address add` wants them. */
@@ -107,8 +117,29 @@ int __must_check conf_parse_string_mode(struct conf *out, const char *name, cons
 void conf_clear(struct conf *c);
 
 /*
+ * Resolves host (a name or an address) for UDP to port, taking the first IPv4 or IPv6
+ * address as wg(8) does, into *out. Returns 0, or an EAI_* code (EAI_NODATA when the
+ * name has neither kind of address) with *sys_errno set for EAI_SYSTEM. Looks the name
+ * up (DNS): never call it in a root daemon (wgd resolves in wgd/resolver.c's child).
+ */
+int __must_check conf_endpoint_resolve(const char *host, uint16_t port, union cfg_sockaddr *out,
+				       int *sys_errno);
+
+/* The reason text of a conf_endpoint_resolve() failure (static or strerror's). */
+const char *conf_endpoint_strerror(int eai, int sys_errno);
+
+/*
+ * Gives every peer whose Endpoint is a host name (is_endpoint_name) its address, as wg(8)
+ * does when it reads a file: 0, or -EINVAL at the first name that does not resolve, with
+ * "NAME:LINE: cannot resolve Endpoint host `host': reason" in err (NAME as parsed).
+ * For wgctl; the daemon never calls it (see conf_endpoint_resolve).
+ */
+int __must_check conf_resolve_endpoints(struct conf *c, const char *name, char *err, size_t errlen);
+
+/*
  * Writes the wg(8) subset in `wg showconf` layout: [Interface] ListenPort, FwMark,
- * PrivateKey, then each [Peer]. Endpoints given as hostnames are written as the hostname.
+ * PrivateKey, then each [Peer]. Endpoints given as hostnames are written as the hostname,
+ * resolved or not.
  * Writes the private key to f: the caller chooses where f goes. 0 or -errno.
  */
 int __must_check conf_write_wg(const struct conf *c, FILE *f);

@@ -144,8 +144,7 @@ static int load(struct edit *e)
 		return edit_fail(e, -errno, "%s", strerror(errno));
 	ret = read_text(e);
 	if (!ret)
-		ret = conf_parse_string_opts(&e->conf, e->real, e->text, e->len, false, e->err,
-					     e->errlen);
+		ret = conf_parse_string(&e->conf, e->real, e->text, e->len, e->err, e->errlen);
 	return ret ? ret : split_lines(e);
 }
 
@@ -407,7 +406,7 @@ static int check_and_write(struct edit *e, const char *text, size_t len,
 {
 	char perr[512];
 	struct conf check;
-	int ret = conf_parse_string_opts(&check, e->real, text, len, false, perr, sizeof(perr));
+	int ret = conf_parse_string(&check, e->real, text, len, perr, sizeof(perr));
 
 	if (ret)
 		return edit_fail(e, ret, "refusing to save, the result would not parse: %s", perr);

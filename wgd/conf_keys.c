@@ -2,13 +2,15 @@
 /*
  * One parser per configuration key: each checks a trimmed, non-empty value and stores it
  * in the struct conf being built, or fails with a message naming the key and the value
- * (never a key's value). Endpoints are resolved here, once, as wg(8) does.
+ * (never a key's value). Endpoint host names are kept as written, not resolved (conf.h);
+ * conf_endpoint_resolve() is the one lookup, for those who resolve them.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -514,36 +516,72 @@ static const char *split_endpoint(char *s, char **host, char **port)
 	return **host ? NULL : "missing host";
 }
 
-/* The first address, as wg(8) takes it. */
-static bool resolve_endpoint(struct conf_parse *p, const char *host, const char *port)
+/* getaddrinfo's first IPv4 or IPv6 address, as wg(8) takes it: 0 or an EAI_* code. */
+static int lookup(const char *host, const char *serv, int flags, union cfg_sockaddr *out,
+		  int *sys_errno)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC,
 				  .ai_socktype = SOCK_DGRAM,
 				  .ai_protocol = IPPROTO_UDP,
-				  .ai_flags = AI_NUMERICSERV };
-	struct cfg_peer *peer = cur_peer(p);
+				  .ai_flags = flags };
 	struct addrinfo *res;
-	int r = getaddrinfo(host, port, &hints, &res);
+	int r;
 
-	if (r)
-		return conf_fail(p, "cannot resolve Endpoint host `%s': %s", host,
-				 r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
-	if (res->ai_addrlen <= sizeof(peer->endpoint) &&
-	    (res->ai_family == AF_INET || res->ai_family == AF_INET6)) {
-		memcpy(&peer->endpoint, res->ai_addr, res->ai_addrlen);
-		peer->flags |= CFG_PEER_HAS_ENDPOINT;
-	} else {
-		conf_fail(p, "cannot resolve Endpoint host `%s': no IPv4 or IPv6 address", host);
+	*sys_errno = 0;
+	r = getaddrinfo(host, serv, &hints, &res);
+	if (r) {
+		if (r == EAI_SYSTEM)
+			*sys_errno = errno;
+		return r;
+	}
+	r = EAI_NODATA;
+	if ((res->ai_family == AF_INET && res->ai_addrlen == sizeof(out->in4)) ||
+	    (res->ai_family == AF_INET6 && res->ai_addrlen == sizeof(out->in6))) {
+		memset(out, 0, sizeof(*out));
+		memcpy(out, res->ai_addr, res->ai_addrlen);
+		r = 0;
 	}
 	freeaddrinfo(res);
-	return !p->ret;
+	return r;
 }
 
-/* Resolved once, here, as wg(8) does; the host is kept for re-resolution. */
+int conf_endpoint_resolve(const char *host, uint16_t port, union cfg_sockaddr *out, int *sys_errno)
+{
+	char serv[sizeof("65535")];
+
+	snprintf(serv, sizeof(serv), "%u", port);
+	return lookup(host, serv, AI_NUMERICSERV, out, sys_errno);
+}
+
+const char *conf_endpoint_strerror(int eai, int sys_errno)
+{
+	if (eai == EAI_SYSTEM)
+		return strerror(sys_errno);
+	if (eai == EAI_NODATA)
+		return "no IPv4 or IPv6 address";
+	return gai_strerror(eai);
+}
+
+/*
+ * An address literal, converted without any lookup (AI_NUMERICHOST: glibc then reads
+ * neither NSS nor the network). false for anything else, which is taken as a name.
+ */
+static bool endpoint_literal(const char *host, const char *port, union cfg_sockaddr *out)
+{
+	int sys_errno;
+
+	return !lookup(host, port, AI_NUMERICHOST | AI_NUMERICSERV, out, &sys_errno);
+}
+
+/*
+ * An address is taken as it is; a host name is only kept, with its port and line, and
+ * resolved later by whoever applies the file (conf.h): parsing reads no network input.
+ */
 static bool parse_endpoint(struct conf_parse *p, const char *v)
 {
 	struct conf_peer_extra *extra = &p->conf->peer_extra[p->conf->dev.peers_len - 1];
 	char *copy = strdup(v), *host, *port;
+	struct cfg_peer *peer = cur_peer(p);
 	const char *why;
 	uint32_t n;
 
@@ -554,13 +592,18 @@ static bool parse_endpoint(struct conf_parse *p, const char *v)
 		why = "invalid port";
 	if (why) {
 		conf_fail(p, "invalid Endpoint `%s': %s", v, why);
-	} else if (p->no_resolve || resolve_endpoint(p, host, port)) {
-		extra->endpoint_host = strdup(host);
-		if (!extra->endpoint_host)
-			conf_oom(p);
+		free(copy);
+		return false;
 	}
+	extra->endpoint_host = strdup(host);
+	extra->endpoint_port = (uint16_t)n;
+	extra->endpoint_line = p->line;
+	if (endpoint_literal(host, port, &peer->endpoint))
+		peer->flags |= CFG_PEER_HAS_ENDPOINT;
+	else
+		extra->is_endpoint_name = true;
 	free(copy);
-	return !p->ret;
+	return extra->endpoint_host ? true : conf_oom(p);
 }
 
 static bool parse_keepalive(struct conf_parse *p, const char *v)

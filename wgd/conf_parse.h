@@ -57,8 +57,7 @@ struct conf_parse {
 	const struct conf_key *seen_key[CONF_SLOT_COUNT];
 	char *err, *warn;
 	size_t errlen, warnlen;
-	int ret;	 /* 0, or the -errno of the first error */
-	bool no_resolve; /* check Endpoint's syntax only (conf_edit: DNS must not matter) */
+	int ret; /* 0, or the -errno of the first error */
 	enum conf_mode mode;
 };
 
@@ -79,12 +78,6 @@ void conf_warn_add(char *warn, size_t warnlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 void conf_trim(const char **s, const char **e);
-/*
- * conf_parse_string() (CONF_FULL), but with resolve false an Endpoint is only checked, not
- * looked up: its host is kept in peer_extra and the peer gets no endpoint address or flag.
- */
-int __must_check conf_parse_string_opts(struct conf *out, const char *name, const char *text,
-					size_t len, bool resolve, char *err, size_t errlen);
 
 /* The key called name (any case) in section, or NULL. */
 const struct conf_key *conf_key_lookup(const char *name, enum conf_section section);

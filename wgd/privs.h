@@ -41,6 +41,12 @@ int __must_check privs_group_lookup(const char *group, gid_t *gid);
  */
 int __must_check privs_drop(uid_t uid, gid_t gid, const char **what);
 
+/*
+ * The same, keeping no capability at all: for the resolver (wgd/resolver.h), which needs
+ * none to look a name up.
+ */
+int __must_check privs_drop_all(uid_t uid, gid_t gid, const char **what);
+
 /* RLIMIT_MEMLOCK the launcher asks for, so the worker can lock 10 000s of peers' keys
  * (4 KiB each); 8 MiB, a common default, holds about 2 000. */
 #define PRIVS_MEMLOCK_BYTES (1024UL * 1024 * 1024)

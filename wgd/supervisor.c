@@ -17,7 +17,10 @@
  *   an unprivileged user (`User=`, --user, default nobody) without supplementary groups,
  *   with NO_NEW_PRIVS and CAP_NET_ADMIN alone (SO_MARK for `wg set IF fwmark`). The
  *   supervisor keeps root for what needs it and reads nothing from the network: its only
- *   inputs are the config file, signals, and the worker's replies on the UAPI socket.
+ *   inputs are the config file, signals, the worker's replies on the UAPI socket, and
+ *   the fixed-size records of the endpoint resolver (resolver.h): a child forked per
+ *   batch of Endpoint host names that drops to the worker's user with no capability
+ *   before glibc parses any DNS reply. The supervisor checks every field it sends.
  * - The worker inherits the TUN fd and the listening UAPI fd, opened as root; the socket
  *   file stays root's, mode 0600, and the worker's SO_PEERCRED check admits uid 0, so
  *   wg(8), wgctl and the supervisor itself connect as root. The supervisor closes its
@@ -26,7 +29,10 @@
  *   FILE:LINE: message, exit 1), PreUp, TUN + socket, fork the worker, wait for its
  *   ready byte, [-c] set the config over UAPI (replace_peers, as `wg setconf`), then
  *   addresses, MTU, link up, routes, policy rules, PostUp; only then does the launcher
- *   exit 0 and systemd hear READY=1 (NOTIFY_SOCKET, notify.c).
+ *   exit 0 and systemd hear READY=1 (NOTIFY_SOCKET, notify.c). Endpoint host names are
+ *   not waited for: the resolver sets each endpoint when its name resolves, retrying
+ *   with backoff (1 s doubling to 60 s) for as long as it takes. Its child is reaped by
+ *   the resolver itself (by pid), as hooks are: SIGCHLD here only looks for the worker.
  * - SIGHUP: reload.c, with RELOADING=1 ... READY=1 around it.
  * - [-c] Routes follow the running peers (follow.c): the worker sends one byte on the
  *   lifeline (a socketpair) after each set=1 it committed, whichever client sent it, and
@@ -54,6 +60,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wgd/clock.h"
 #include "wgd/conf.h"
 #include "wgd/hook_output.h"
 #include "wgd/follow.h"
@@ -62,6 +69,7 @@
 #include "wgd/loop.h"
 #include "wgd/notify.h"
 #include "wgd/reload.h"
+#include "wgd/resolver.h"
 #include "wgd/supervisor.h"
 #include "wgd/tun.h"
 #include "wgd/uapi.h"
@@ -90,6 +98,8 @@ struct supervisor {
 	bool is_stopping;  /* SIGTERM/SIGINT, not the worker's own exit */
 
 	struct follow follow; /* routes after the peers and the link, while serving */
+	/* -c: endpoint host names, looked up by an unprivileged child */
+	struct resolver resolver;
 };
 
 /* Signals stay blocked from the start, so none is lost before the loop reads them. */
@@ -378,6 +388,7 @@ static int configure(struct supervisor *s)
 
 static void reload(struct supervisor *s)
 {
+	const struct conf_peer_extra *before = s->conf ? s->conf->peer_extra : NULL;
 	int ret = notify_reloading();
 
 	if (ret < 0)
@@ -386,6 +397,13 @@ static void reload(struct supervisor *s)
 		log_info("Received SIGHUP, but there is no config file (-c) to reload");
 	else if (reload_apply(s->ifname, s->o->conf_path, s->conf, &s->ic) < 0)
 		log_error("Reload of %s failed (see above)", s->o->conf_path);
+	/*
+	 * The device took the new file exactly when *s->conf was replaced (its peer table,
+	 * allocated while the old one lived, is elsewhere): then every endpoint host name is
+	 * looked up again, as `wg syncconf' would. A refused file changes nothing, here too.
+	 */
+	if (s->conf && s->conf->peer_extra != before)
+		(void)resolver_update(&s->resolver, s->conf, clock_boottime_ns());
 	ret = notify_ready();
 	if (ret < 0)
 		log_error("Cannot notify systemd: %s", strerror(-ret));
@@ -488,6 +506,24 @@ static int start(struct supervisor *s)
 	return 0;
 }
 
+/*
+ * -c: endpoint host names are looked up in the background (resolver.h), so a name whose
+ * DNS is not up yet delays nothing; its peer gets the endpoint when the name resolves.
+ */
+static void resolve_start(struct supervisor *s)
+{
+	int ret;
+
+	if (!s->conf)
+		return;
+	ret = resolver_init(&s->resolver, &s->loop, s->ifname, s->o->uid, s->o->gid);
+	if (ret < 0) {
+		log_error("Cannot start the endpoint resolver: %s", strerror(-ret));
+		return;
+	}
+	(void)resolver_update(&s->resolver, s->conf, clock_boottime_ns()); /* logs failures */
+}
+
 /* The supervisor's life after a successful start. Returns the exit status. */
 static int serve(struct supervisor *s)
 {
@@ -508,11 +544,13 @@ static int serve(struct supervisor *s)
 		log_error("Cannot follow the peers and the link of %s: %s", s->ifname,
 			  strerror(-ret));
 	log_info("Supervisor up (pid %ld), worker pid %ld", (long)getpid(), (long)s->worker);
+	resolve_start(s);
 	report_ready(s);
 	ret = loop_run(&s->loop, NULL, NULL);
 	if (ret < 0)
 		log_error("Event loop failed: %s", strerror(-ret));
 	follow_stop(&s->follow);
+	resolver_clear(&s->resolver);
 	loop_clear(&s->loop);
 	if (s->is_stopping || ret < 0)
 		return teardown(s, ret < 0 ? 1 : 0);

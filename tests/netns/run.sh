@@ -168,7 +168,7 @@ done
 # against wgd and wireguard-go (ctl.sh), routes that follow the peers (routes.sh). They
 # need wgd; ctl.sh and routes.sh also need wgctl.
 if [ "${NETNS_CONTROL:-1}" = 1 ]; then
-	for script in lifecycle ctl ctl2 daemon routes; do
+	for script in lifecycle ctl ctl2 daemon routes resolve; do
 		why=$(missing wgd)
 		if [ -z "$why" ] && [ "$script" = ctl ] && [ ! -x "$WGCTL" ]; then
 			why="ctl/wgctl not built"
