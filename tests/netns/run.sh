@@ -157,9 +157,10 @@ for type in $singles; do
 	run_single "$type"
 done
 # The control plane: wgd's supervisor, config files and reload (lifecycle.sh), and wgctl
-# against wgd and wireguard-go (ctl.sh). They need wgd; ctl.sh also needs wgctl.
+# against wgd and wireguard-go (ctl.sh), wgctl down/reload/check through the control
+# socket (control.sh). They need wgd; ctl.sh also needs wgctl.
 if [ "${NETNS_CONTROL:-1}" = 1 ]; then
-	for script in lifecycle ctl; do
+	for script in lifecycle ctl control; do
 		why=$(missing wgd)
 		if [ -z "$why" ] && [ "$script" = ctl ] && [ ! -x "$WGCTL" ]; then
 			why="ctl/wgctl not built"
