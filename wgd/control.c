@@ -15,6 +15,7 @@
 #include "wgd/log.h"
 #include "wgd/reload.h"
 #include "wgd/uapi.h"
+#include "wgd/uapi_client.h"
 
 static const struct uapi_sockfile control_file = { CONTROL_DIR, CONTROL_SUFFIX };
 
@@ -59,21 +60,13 @@ static void reply_lines(struct reply *r, const char *key, const char *text)
 
 static void reply_send(int fd, struct reply *r, int err)
 {
-	size_t off = 0;
-	ssize_t n;
+	int ret;
 
 	snprintf(r->text + r->len, sizeof(r->text) - r->len, "errno=%d\n\n", err);
 	r->len += strlen(r->text + r->len);
-	while (off < r->len) {
-		n = send(fd, r->text + off, r->len - off, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_error("Control: cannot send the reply: %s", strerror(errno));
-			return;
-		}
-		off += (size_t)n;
-	}
+	ret = uapi_client_write_all(fd, r->text, r->len);
+	if (ret < 0)
+		log_error("Control: cannot send the reply: %s", strerror(-ret));
 }
 
 /*

@@ -14,6 +14,7 @@
 
 #include "wgd/control.h"
 #include "wgd/uapi.h"
+#include "wgd/uapi_client.h"
 
 static const struct uapi_sockfile control_file = { CONTROL_DIR, CONTROL_SUFFIX };
 
@@ -35,22 +36,6 @@ int control_client_connect(const char *ifname)
 	ret = -errno;
 	close(fd);
 	return ret == -ECONNREFUSED || ret == -ENOENT ? -ENODEV : ret;
-}
-
-static int send_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Reads until EOF or the final "\n\n"; the text is NUL-terminated. */
@@ -112,7 +97,7 @@ int control_client_request(int fd, const char *op, char **reply)
 	int ret;
 
 	snprintf(req, sizeof(req), "%s=1\n\n", op);
-	ret = send_all(fd, req, strlen(req));
+	ret = uapi_client_write_all(fd, req, strlen(req));
 	ret = ret ?: read_reply(fd, &text, &len);
 	if (ret < 0)
 		return ret;
