@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "wgd/cfg.h"
@@ -35,10 +36,18 @@ int pubkey_main(int argc, const char *argv[]);
 int up_main(int argc, const char *argv[]);
 int down_main(int argc, const char *argv[]);
 int reload_main(int argc, const char *argv[]);
+int check_main(int argc, const char *argv[]);
 int peer_main(int argc, const char *argv[]);
 int metrics_main(int argc, const char *argv[]);
 
 int strip_main(int argc, const char *argv[]);
+/*
+ * The process serving the UNIX socket at path, seen from this network namespace
+ * (serving.c), as a pidfd: 0, -ESRCH (none here), -ETOOMANYREFS (several hold it), -errno.
+ */
+int ctl_serving_pidfd(const char *path, int *pidfd, pid_t *pid);
+/* Waits up to timeout_ms for the pidfd's process to exit: 0, -ETIMEDOUT or -errno. */
+int ctl_pidfd_wait(int pidfd, int timeout_ms);
 
 /* `syncconf IF PATH' (setconf.c): the process exit status, after any error line. */
 int ctl_syncconf(const char *ifname, const char *path);

@@ -34,7 +34,10 @@ static const struct {
 	{ "up", up_main, "Starts wgd for an interface from its configuration file" },
 	{ "down", down_main, "Stops the daemon of an interface" },
 	{ "reload", reload_main,
-	  "Makes the daemon of an interface re-read its configuration file" },
+	  "Makes the daemon of an interface re-read its configuration file and says what "
+	  "changed" },
+	{ "check", check_main,
+	  "Checks a configuration file, or the one the daemon of an interface runs from" },
 	{ "peer", peer_main, "Adds, removes or lists the peers of an interface" },
 	{ "metrics", metrics_main, "Prints peer counters in the Prometheus text format" },
 };

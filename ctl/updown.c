@@ -1,194 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wgctl up | down | reload IF: the daemon's lifecycle, found through its UAPI socket.
- * `up' starts `wgd -c CONF IF' and waits for the launcher, which returns once the
- * interface is ready. The process serving the socket (SO_PEERCRED, or a search of /proc
- * when that names a launcher that has exited, as with wireguard-go) is wgd's unprivileged
- * worker when wgd runs as a root supervisor with a worker child: signals then go to the
- * supervisor, recognised as a parent whose /proc comm is "wgd" (else the server itself).
- * `down' sends SIGTERM and waits up to 5 s for the socket and that process to go; `reload'
- * sends SIGHUP to wgd, and for any other daemon (wireguard-go has no reload) syncs the
- * config file in.
+ * wgctl up | down | reload | check: the daemon's lifecycle. `up' starts `wgd -c CONF IF'
+ * and waits for the launcher, which returns once the interface is ready. wgd's
+ * supervisor serves a control socket (wgd/control.h) in this mount namespace's
+ * RUNSTATEDIR/wgd, so `down', `reload' and `check' talk to exactly the daemon behind
+ * the interface's files here and wait for its answer: `down' returns once the teardown
+ * is complete, `reload' prints the daemon's outcome (or the parser's FILE:LINE error
+ * before anything is sent). A daemon without a control socket (wireguard-go) is stopped
+ * by SIGTERM through a pidfd, once the kernel has shown which process holds the very
+ * socket file at the path (serving.c), and reloaded by syncing the config file in.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ctl/ctl.h"
+#include "wgd/conf.h"
+#include "wgd/control.h"
 
 enum {
 	DOWN_TIMEOUT_MS = 5000,
 	POLL_MS = 50,
-	COMM_LEN = 64,
-	UNIX_FLAG_LISTENING = 0x10000, /* __SO_ACCEPTCON in /proc/net/unix */
+	MSG_LEN = 1024,
 };
-
-/* /proc/PID/comm without its newline; false if pid is gone. */
-static bool proc_comm(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-	FILE *f;
-	bool ok;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	ok = fgets(buf, (int)len, f) != NULL;
-	fclose(f);
-	if (ok)
-		buf[strcspn(buf, "\n")] = '\0';
-	return ok;
-}
-
-static pid_t proc_ppid(pid_t pid)
-{
-	char path[64], line[256];
-	pid_t ppid = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "PPid: %d", &ppid) == 1)
-			break;
-	}
-	fclose(f);
-	return ppid;
-}
-
-struct daemon_id {
-	pid_t target; /* whom to signal */
-	bool is_wgd;
-};
-
-/* Inodes of the listening UNIX sockets bound at path, as pid's network namespace sees them. */
-static size_t listener_inodes(pid_t pid, const char *path, unsigned long *inodes, size_t max)
-{
-	char file[64], line[512], name[256];
-	unsigned long inode;
-	unsigned int flags;
-	size_t n = 0;
-	FILE *f;
-
-	snprintf(file, sizeof(file), "/proc/%d/net/unix", (int)pid);
-	f = fopen(file, "re");
-	if (!f)
-		return 0;
-	while (n < max && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %*x %*x %x %*x %*x %lu %255s", &flags, &inode, name) == 3 &&
-		    (flags & UNIX_FLAG_LISTENING) && !strcmp(name, path))
-			inodes[n++] = inode;
-	}
-	fclose(f);
-	return n;
-}
-
-/* Whether pid has the listening socket at path open. */
-static bool holds_listener(pid_t pid, const char *path)
-{
-	unsigned long inodes[4], inode;
-	char dir[64], link[PATH_MAX], target[64];
-	size_t n = listener_inodes(pid, path, inodes, ARRAY_SIZE(inodes));
-	struct dirent *ent;
-	bool found = false;
-	DIR *d;
-
-	if (!n)
-		return false;
-	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
-	d = opendir(dir);
-	while (d && !found && (ent = readdir(d))) {
-		ssize_t len;
-
-		snprintf(link, sizeof(link), "%s/%s", dir, ent->d_name);
-		len = readlink(link, target, sizeof(target) - 1);
-		if (len <= 0)
-			continue;
-		target[len] = '\0';
-		if (sscanf(target, "socket:[%lu]", &inode) != 1)
-			continue;
-		for (size_t i = 0; i < n; i++)
-			found |= inode == inodes[i];
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
-/*
- * The process serving ifname's socket. SO_PEERCRED names whoever called listen(), which
- * for a daemon that binds before it forks (wireguard-go) is a launcher long gone: then
- * look through /proc for the process that holds the listening socket.
- */
-static bool serving_pid(const char *ifname, pid_t *pid)
-{
-	char path[PATH_MAX];
-	struct dirent *ent;
-	int ret = uapi_client_peer_pid(ifname, pid);
-	DIR *d;
-
-	if (ret < 0) {
-		ctl_uapi_err("access interface", ifname, ret);
-		return false;
-	}
-	snprintf(path, sizeof(path), RUNSTATEDIR "/wireguard/%s.sock", ifname);
-	if (holds_listener(*pid, path))
-		return true;
-	d = opendir("/proc");
-	while (d && (ent = readdir(d))) {
-		pid_t p = (pid_t)strtol(ent->d_name, NULL, 10);
-
-		if (p > 0 && holds_listener(p, path)) {
-			*pid = p;
-			closedir(d);
-			return true;
-		}
-	}
-	if (d)
-		closedir(d);
-	ctl_err("Unable to find the process serving `%s'", path);
-	return false;
-}
-
-/* Finds the daemon behind ifname's socket; false after the error line. */
-static bool find_daemon(struct daemon_id *d, const char *ifname)
-{
-	char comm[COMM_LEN];
-	pid_t pid, ppid;
-
-	if (!serving_pid(ifname, &pid))
-		return false;
-	ppid = proc_ppid(pid);
-	if (ppid > 1 && proc_comm(ppid, comm, sizeof(comm)) && !strcmp(comm, "wgd")) {
-		d->target = ppid;
-		d->is_wgd = true;
-		return true;
-	}
-	d->target = pid;
-	d->is_wgd = proc_comm(pid, comm, sizeof(comm)) && !strcmp(comm, "wgd");
-	return true;
-}
-
-static bool send_signal(pid_t pid, int sig, const char *ifname)
-{
-	if (kill(pid, sig) < 0) {
-		ctl_err("Unable to signal the daemon of `%s' (pid %d): %s", ifname, (int)pid,
-			strerror(errno));
-		return false;
-	}
-	return true;
-}
 
 /* ${WGD}, else the wgd next to this executable, else "wgd" on PATH. */
 static void wgd_path(char *buf, size_t len)
@@ -281,72 +123,271 @@ static void sleep_ms(long ms)
 		;
 }
 
-/* Gone, or a zombie its parent has yet to reap. */
-static bool proc_gone(pid_t pid)
-{
-	char path[64], line[256];
-	bool gone = true;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return true;
-	if (fgets(line, sizeof(line), f)) {
-		const char *paren = strrchr(line, ')'); /* comm may hold spaces */
-
-		gone = paren && paren[1] == ' ' && paren[2] == 'Z';
-	}
-	fclose(f);
-	return gone;
-}
-
-static bool socket_gone(const char *ifname)
+/* The interface is down here: no UAPI socket (a stale file counts as none), no link. */
+static bool interface_gone(const char *ifname)
 {
 	int fd = uapi_client_connect(ifname);
 
 	if (fd >= 0)
 		close(fd);
-	return fd == -ENODEV;
+	return fd == -ENODEV && !if_nametoindex(ifname);
 }
 
-/* Done when the socket is gone and the signalled process has exited. */
+static bool wait_gone(const char *ifname)
+{
+	for (long waited = 0; waited < DOWN_TIMEOUT_MS; waited += POLL_MS) {
+		if (interface_gone(ifname))
+			return true;
+		sleep_ms(POLL_MS);
+	}
+	return interface_gone(ifname);
+}
+
+/* --- the control socket ------------------------------------------------------------ */
+
+static void control_err(const char *ifname, int err)
+{
+	if (err == -EACCES || err == -EPERM)
+		ctl_err("Unable to access the control socket " CONTROL_DIR "/%s" CONTROL_SUFFIX
+			": %s (it is for root and the interface's AdminGroup)",
+			ifname, strerror(-err));
+	else if (err == -EPROTO)
+		ctl_err("The daemon of `%s' closed its control socket without an answer: it "
+			"refused this user or stopped (see its log)",
+			ifname);
+	else
+		ctl_uapi_err("reach the daemon of", ifname, err);
+}
+
+/* Prints a reply's lines: messages on stdout, warnings and errors as they are on stderr. */
+static void print_reply(const char *reply)
+{
+	while (*reply) {
+		size_t n = strcspn(reply, "\n");
+		const char *eq = memchr(reply, '=', n);
+
+		if (eq && !strncmp(reply, "message=", 8))
+			printf("%.*s\n", (int)(n - 8), reply + 8);
+		else if (eq && (!strncmp(reply, "error=", 6) || !strncmp(reply, "warning=", 8)))
+			fprintf(stderr, "%.*s\n", (int)(n - (size_t)(eq + 1 - reply)), eq + 1);
+		reply += n + (reply[n] == '\n');
+	}
+}
+
+/*
+ * One request to ifname's control socket. Returns the daemon's errno (0 or negative) with
+ * *reply set (the caller frees it); or, after the error line, CTL_NO_REPLY; or
+ * CTL_NO_DAEMON, unreported, when the interface has no control socket here (not wgd, or
+ * not up).
+ */
+#define CTL_NO_REPLY  INT_MIN
+#define CTL_NO_DAEMON (INT_MIN + 1)
+static int request(const char *ifname, const char *op, char **reply)
+{
+	int fd = control_client_connect(ifname), ret;
+
+	if (fd == -ENODEV)
+		return CTL_NO_DAEMON;
+	if (fd < 0) {
+		control_err(ifname, fd);
+		return CTL_NO_REPLY;
+	}
+	ret = control_client_request(fd, op, reply);
+	close(fd);
+	if (ret == -EPROTO || ret == -ENOMEM || (ret < 0 && !*reply)) {
+		control_err(ifname, ret);
+		return CTL_NO_REPLY;
+	}
+	return ret;
+}
+
+/* Parses path as the daemon will, printing the outcome; false on an error. */
+static bool parse_file(const char *path, bool say_ok)
+{
+	char err[MSG_LEN] = "", warn[MSG_LEN] = "";
+	struct conf c;
+
+	if (conf_parse_file(&c, path, err, sizeof(err), warn, sizeof(warn)) < 0) {
+		fputs(warn, stderr);
+		fprintf(stderr, "%s\n", err);
+		return false;
+	}
+	conf_clear(&c);
+	if (say_ok) {
+		fputs(warn, stderr);
+		printf("%s: OK\n", path);
+	}
+	return true;
+}
+
+/* --- down ---------------------------------------------------------------------------- */
+
+/* wgd: the supervisor answers stop=1 once routes, addresses, worker and sockets are gone. */
+static int down_wgd(const char *ifname, char *reply)
+{
+	char status[16] = "0";
+
+	control_reply_value(reply, "status", status, sizeof(status));
+	free(reply);
+	if (strcmp(status, "0"))
+		ctl_err("The daemon of `%s' stopped with status %s (a hook failed?): see its log",
+			ifname, status);
+	if (wait_gone(ifname))
+		return 0;
+	ctl_err("Interface `%s' is still up after its daemon stopped", ifname);
+	return 1;
+}
+
+/* Any other daemon: SIGTERM to the process that holds this very socket, or refuse. */
+static int down_other(const char *ifname)
+{
+	char path[PATH_MAX];
+	int fd = uapi_client_connect(ifname), pidfd, ret;
+	pid_t pid;
+
+	if (fd < 0) {
+		ctl_uapi_err("access interface", ifname, fd);
+		return 1;
+	}
+	close(fd);
+	snprintf(path, sizeof(path), RUNSTATEDIR "/wireguard/%s.sock", ifname);
+	ret = ctl_serving_pidfd(path, &pidfd, &pid);
+	if (ret == -ESRCH)
+		ctl_err("Cannot tell which process serves `%s' from this network namespace; "
+			"run " PROG_NAME " there",
+			path);
+	else if (ret == -ETOOMANYREFS)
+		ctl_err("Several processes hold `%s': not guessing which one to stop", path);
+	else if (ret < 0)
+		ctl_err("Unable to find the process serving `%s': %s", path, strerror(-ret));
+	if (ret < 0)
+		return 1;
+	if (pidfd_send_signal(pidfd, SIGTERM, NULL, 0) < 0) {
+		ctl_err("Unable to signal the daemon of `%s' (pid %d): %s", ifname, (int)pid,
+			strerror(errno));
+		close(pidfd);
+		return 1;
+	}
+	ret = ctl_pidfd_wait(pidfd, DOWN_TIMEOUT_MS);
+	close(pidfd);
+	if (ret == 0 && wait_gone(ifname))
+		return 0;
+	ctl_err("Interface `%s' is still up %d seconds after SIGTERM to pid %d", ifname,
+		DOWN_TIMEOUT_MS / 1000, (int)pid);
+	return 1;
+}
+
 int down_main(int argc, const char *argv[])
 {
-	struct daemon_id d;
+	char *reply = NULL;
+	int ret;
 
 	if (argc != 2) {
 		fprintf(stderr, "Usage: %s %s <interface>\n", PROG_NAME, argv[0]);
 		return 1;
 	}
-	if (!ctl_parse_ifname(argv[1]) || !find_daemon(&d, argv[1]) ||
-	    !send_signal(d.target, SIGTERM, argv[1]))
+	if (!ctl_parse_ifname(argv[1]))
 		return 1;
-	for (long waited = 0; waited < DOWN_TIMEOUT_MS; waited += POLL_MS) {
-		if (socket_gone(argv[1]) && proc_gone(d.target))
-			return 0;
-		sleep_ms(POLL_MS);
+	ret = request(argv[1], "stop", &reply);
+	if (ret == CTL_NO_DAEMON)
+		return down_other(argv[1]);
+	if (ret == CTL_NO_REPLY)
+		return 1;
+	if (ret < 0) {
+		print_reply(reply);
+		free(reply);
+		return 1;
 	}
-	ctl_err("Interface `%s' is still up %d seconds after SIGTERM to pid %d", argv[1],
-		DOWN_TIMEOUT_MS / 1000, (int)d.target);
-	return 1;
+	return down_wgd(argv[1], reply);
+}
+
+/* --- reload and check ------------------------------------------------------------------ */
+
+/* Prints the daemon's answer to check=1 or reload=1; the exit status. */
+static int outcome(char *reply, int ret)
+{
+	print_reply(reply);
+	free(reply);
+	return ret < 0 ? 1 : 0;
+}
+
+/* Not wgd: SIGHUP would most likely kill it; do what the reload would do instead. */
+static int reload_other(const char *ifname)
+{
+	char conf[PATH_MAX];
+	int fd = uapi_client_connect(ifname);
+
+	if (fd < 0) {
+		ctl_uapi_err("access interface", ifname, fd);
+		return 1;
+	}
+	close(fd);
+	if (!ctl_conf_path(conf, sizeof(conf), ifname))
+		return 1;
+	return ctl_syncconf(ifname, conf);
 }
 
 int reload_main(int argc, const char *argv[])
 {
-	char conf[PATH_MAX];
-	struct daemon_id d;
+	char path[PATH_MAX], *reply = NULL;
+	int ret;
 
 	if (argc != 2) {
 		fprintf(stderr, "Usage: %s %s <interface>\n", PROG_NAME, argv[0]);
 		return 1;
 	}
-	if (!ctl_parse_ifname(argv[1]) || !find_daemon(&d, argv[1]))
+	if (!ctl_parse_ifname(argv[1]))
 		return 1;
-	if (d.is_wgd)
-		return send_signal(d.target, SIGHUP, argv[1]) ? 0 : 1;
-	/* not wgd: SIGHUP would most likely kill it; do what the reload would do instead */
+	ret = request(argv[1], "info", &reply);
+	if (ret == CTL_NO_DAEMON)
+		return reload_other(argv[1]);
+	if (ret == CTL_NO_REPLY)
+		return 1;
+	/* the daemon's file, parsed here first when we can read it: the error, nothing sent */
+	if (ret == 0 && control_reply_value(reply, "file", path, sizeof(path)) &&
+	    access(path, R_OK) == 0 && !parse_file(path, false)) {
+		free(reply);
+		return 1;
+	}
+	free(reply);
+	reply = NULL;
+	ret = request(argv[1], "reload", &reply);
+	if (ret == CTL_NO_DAEMON)
+		ctl_err("The daemon of `%s' went away", argv[1]);
+	if (ret == CTL_NO_REPLY || ret == CTL_NO_DAEMON)
+		return 1;
+	return outcome(reply, ret);
+}
+
+/* An argument with a '/', or naming a file that exists, is a file; else an interface. */
+static bool is_file_arg(const char *arg)
+{
+	struct stat st;
+
+	return strchr(arg, '/') || stat(arg, &st) == 0;
+}
+
+int check_main(int argc, const char *argv[])
+{
+	char conf[PATH_MAX], *reply = NULL;
+	int ret;
+
+	if (argc != 2) {
+		fprintf(stderr, "Usage: %s %s <configuration filename> | <interface>\n", PROG_NAME,
+			argv[0]);
+		return 1;
+	}
+	if (is_file_arg(argv[1]))
+		return parse_file(argv[1], true) ? 0 : 1;
+	if (!ctl_parse_ifname(argv[1]))
+		return 1;
+	ret = request(argv[1], "check", &reply);
+	if (ret == CTL_NO_REPLY)
+		return 1;
+	if (ret != CTL_NO_DAEMON)
+		return outcome(reply, ret);
+	/* not running under wgd here: the file `up' would start it with */
 	if (!ctl_conf_path(conf, sizeof(conf), argv[1]))
 		return 1;
-	return ctl_syncconf(argv[1], conf);
+	return parse_file(conf, true) ? 0 : 1;
 }

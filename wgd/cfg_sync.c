@@ -4,6 +4,7 @@
  * through sorted index arrays, so a reload of thousands of peers stays O(n log n).
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,7 +52,8 @@ static int key_index_init(struct key_index *ki, const struct cfg_device *cfg)
 	return 0;
 }
 
-static bool key_index_has(const struct key_index *ki, const uint8_t *key)
+/* The indexed peer with this key (borrowed), or NULL. */
+static const struct cfg_peer *key_index_lookup(const struct key_index *ki, const uint8_t *key)
 {
 	size_t lo = 0, hi = ki->len;
 
@@ -60,13 +62,18 @@ static bool key_index_has(const struct key_index *ki, const uint8_t *key)
 		int c = memcmp(ki->peers[ki->idx[mid]].public_key, key, NOISE_PUBLIC_KEY_LEN);
 
 		if (!c)
-			return true;
+			return &ki->peers[ki->idx[mid]];
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return false;
+	return NULL;
+}
+
+static bool key_index_has(const struct key_index *ki, const uint8_t *key)
+{
+	return key_index_lookup(ki, key) != NULL;
 }
 
 /* The device keys wanted names and running does not have (see cfg_sync.h). */
@@ -163,5 +170,174 @@ int cfg_sync_diff(struct cfg_device *out, const struct cfg_device *running,
 	free(ki.idx);
 	if (ret < 0)
 		cfg_device_clear(out);
+	return ret;
+}
+
+/* --- counting what a diff changes ---------------------------------------------------- */
+
+static int cmp_allowedip(const void *a, const void *b)
+{
+	const struct cfg_allowedip *x = a, *y = b;
+	size_t len = x->family == AF_INET6 ? sizeof(x->ip6) : sizeof(x->ip4);
+	int c;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if (x->cidr != y->cidr)
+		return x->cidr < y->cidr ? -1 : 1;
+	c = memcmp(&x->ip6, &y->ip6, len);
+	return c;
+}
+
+/* Clears the host bits, as the allowed-IPs trie stores a prefix. */
+static void mask_allowedip(struct cfg_allowedip *a)
+{
+	size_t bytes = a->family == AF_INET6 ? 16 : 4;
+	uint8_t *b = a->family == AF_INET6 ? a->ip6.s6_addr : (uint8_t *)&a->ip4;
+
+	for (size_t i = 0; i < bytes; i++) {
+		int keep = (int)a->cidr - (int)(i * 8);
+
+		b[i] &= keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+	}
+}
+
+/* The peer's allowed IPs (removal entries dropped), masked, sorted and without repeats. */
+static int sorted_allowedips(struct cfg_allowedip **out, size_t *len, const struct cfg_peer *p)
+{
+	struct cfg_allowedip *a = calloc(p->allowedips_len ? p->allowedips_len : 1, sizeof(*a));
+	size_t n = 0, k = 0;
+
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->allowedips_len; i++) {
+		if (p->allowedips[i].is_removal)
+			continue;
+		a[n] = p->allowedips[i];
+		mask_allowedip(&a[n++]);
+	}
+	qsort(a, n, sizeof(*a), cmp_allowedip);
+	for (size_t i = 0; i < n; i++) {
+		if (!k || cmp_allowedip(&a[k - 1], &a[i]))
+			a[k++] = a[i];
+	}
+	*out = a;
+	*len = k;
+	return 0;
+}
+
+/* 1 when the two peers hold the same allowed-IP set, 0 when not, -ENOMEM. */
+static int same_allowedips(const struct cfg_peer *x, const struct cfg_peer *y)
+{
+	struct cfg_allowedip *a = NULL, *b = NULL;
+	size_t alen = 0, blen = 0;
+	int ret;
+
+	ret = sorted_allowedips(&a, &alen, x);
+	ret = ret ?: sorted_allowedips(&b, &blen, y);
+	if (!ret) {
+		ret = alen == blen;
+		for (size_t i = 0; ret && i < alen; i++)
+			ret = !cmp_allowedip(&a[i], &b[i]);
+	}
+	free(a);
+	free(b);
+	return ret;
+}
+
+static bool same_endpoint(const union cfg_sockaddr *a, const union cfg_sockaddr *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET)
+		return a->in4.sin_port == b->in4.sin_port &&
+		       a->in4.sin_addr.s_addr == b->in4.sin_addr.s_addr;
+	return a->in6.sin6_port == b->in6.sin6_port &&
+	       !memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, sizeof(a->in6.sin6_addr)) &&
+	       a->in6.sin6_scope_id == b->in6.sin6_scope_id;
+}
+
+/* 1 when applying wanted's entry (add_wanted) to the running peer changes it, 0 if not. */
+static int peer_changes(const struct cfg_peer *run, const struct cfg_peer *want)
+{
+	uint8_t want_psk[NOISE_SYMMETRIC_KEY_LEN] = { 0 },
+		have_psk[NOISE_SYMMETRIC_KEY_LEN] = { 0 };
+	uint16_t want_ka =
+		want->flags & CFG_PEER_HAS_PERSISTENT_KEEPALIVE ? want->persistent_keepalive_s : 0;
+	uint16_t have_ka =
+		run->flags & CFG_PEER_HAS_PERSISTENT_KEEPALIVE ? run->persistent_keepalive_s : 0;
+	bool changed;
+	int same;
+
+	if (want->flags & CFG_PEER_HAS_PRESHARED_KEY)
+		memcpy(want_psk, want->preshared_key, sizeof(want_psk));
+	if (run->flags & CFG_PEER_HAS_PRESHARED_KEY)
+		memcpy(have_psk, run->preshared_key, sizeof(have_psk));
+	changed = !key_equal(want_psk, have_psk) || want_ka != have_ka;
+	wipe(want_psk, sizeof(want_psk));
+	wipe(have_psk, sizeof(have_psk));
+	if (want->flags & CFG_PEER_HAS_ENDPOINT)
+		changed |= !(run->flags & CFG_PEER_HAS_ENDPOINT) ||
+			   !same_endpoint(&run->endpoint, &want->endpoint);
+	if (changed)
+		return 1;
+	same = same_allowedips(run, want);
+	return same < 0 ? same : !same;
+}
+
+static void count_device(struct cfg_sync_counts *out, const struct cfg_device *running,
+			 const struct cfg_device *wanted)
+{
+	struct cfg_device diff = { 0 };
+
+	sync_device(&diff, running, wanted);
+	out->is_private_key_changed = diff.flags & CFG_DEV_HAS_PRIVATE_KEY;
+	out->is_fwmark_changed = diff.flags & CFG_DEV_HAS_FWMARK;
+	out->is_listen_port_changed = diff.flags & CFG_DEV_HAS_LISTEN_PORT;
+	wipe(diff.private_key, sizeof(diff.private_key));
+}
+
+/* Sorts every wanted peer into added, changed or unchanged against the running index. */
+static int count_wanted(struct cfg_sync_counts *out, const struct key_index *want,
+			const struct key_index *run)
+{
+	for (size_t i = 0; i < want->len; i++) {
+		const struct cfg_peer *w = &want->peers[want->idx[i]];
+		const struct cfg_peer *r = key_index_lookup(run, w->public_key);
+		int ret;
+
+		if (!r) {
+			out->peers_added++;
+			continue;
+		}
+		ret = peer_changes(r, w);
+		if (ret < 0)
+			return ret;
+		if (ret)
+			out->peers_changed++;
+		else
+			out->peers_unchanged++;
+	}
+	return 0;
+}
+
+int cfg_sync_count(struct cfg_sync_counts *out, const struct cfg_device *running,
+		   const struct cfg_device *wanted)
+{
+	struct key_index want = { 0 }, run = { 0 };
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = key_index_init(&want, wanted);
+	if (!ret && key_index_init(&run, running) == -ENOMEM)
+		ret = -ENOMEM; /* a daemon never reports a key twice; if one did, any match does */
+	if (!ret) {
+		count_device(out, running, wanted);
+		for (size_t i = 0; i < running->peers_len; i++)
+			out->peers_removed += !key_index_has(&want, running->peers[i].public_key);
+		ret = count_wanted(out, &want, &run);
+	}
+	free(want.idx);
+	free(run.idx);
 	return ret;
 }

@@ -34,4 +34,20 @@
 int __must_check cfg_sync_diff(struct cfg_device *out, const struct cfg_device *running,
 			       const struct cfg_device *wanted);
 
+/* What a cfg_sync_diff between the same two configurations changes, for the admin. */
+struct cfg_sync_counts {
+	size_t peers_added, peers_removed, peers_changed, peers_unchanged;
+	bool is_private_key_changed, is_fwmark_changed, is_listen_port_changed;
+};
+
+/*
+ * Counts what moving from running to wanted changes (cfg_sync_diff's rules): peers only
+ * in wanted, only in running, and in both with a different preshared key, keepalive,
+ * allowed-IP set (compared masked, in any order) or endpoint (when wanted names one);
+ * and the device keys the diff would send. Returns 0, -EINVAL (wanted lists a public key
+ * twice) or -ENOMEM.
+ */
+int __must_check cfg_sync_count(struct cfg_sync_counts *out, const struct cfg_device *running,
+				const struct cfg_device *wanted);
+
 #endif

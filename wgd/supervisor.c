@@ -11,7 +11,8 @@
  *      addresses/MTU/routes (ifconfig.c)             request from wg(8)
  *      routes follow the peers (follow.c) <--"C"--   after each committed set=1
  *      hooks, SIGHUP reload, SIGTERM teardown
- *      unlinks the socket at the end
+ *      the control socket (wgctl reload/check/down)
+ *      unlinks the sockets at the end
  *
  * - Why two processes: the worker parses attacker-controlled packets, so it runs as
  *   an unprivileged user (`User=`, --user, default nobody) without supplementary groups,
@@ -38,6 +39,10 @@
  *   lifeline (a socketpair) after each set=1 it committed, whichever client sent it, and
  *   the supervisor follows the link's IFF_UP over rtnetlink; on either it reads the peers
  *   over UAPI and syncs addresses and routes, checked against the kernel (ifconfig.c).
+ * - The control socket (control.h), created once the worker is ready and before the
+ *   launcher returns: `wgctl reload` gets the reload's outcome, `wgctl down` a reply
+ *   once the teardown below is done. It names this very supervisor, in this mount
+ *   namespace, so no tool has to guess a process from /proc.
  * - SIGTERM/SIGINT: STOPPING=1, PreDown, remove our rules/routes/addresses, stop the
  *   worker (close the lifeline and SIGTERM it; SIGKILL after STOP_TIMEOUT_MS),
  *   PostDown, unlink the socket, exit 0.
@@ -64,6 +69,7 @@
 #include "wgd/conf.h"
 #include "wgd/hook_output.h"
 #include "wgd/follow.h"
+#include "wgd/control.h"
 #include "wgd/ifconfig.h"
 #include "wgd/log.h"
 #include "wgd/loop.h"
@@ -90,6 +96,7 @@ struct supervisor {
 	struct conf *conf;     /* NULL in bare mode */
 	struct ifconfig ic;
 	struct loop loop;
+	struct control ctl;
 	pid_t worker;	   /* 0 once reaped */
 	int worker_status; /* waitpid status, once reaped */
 	int lifeline_fd;   /* our end of the lifeline socketpair (worker.h) */
@@ -386,16 +393,17 @@ static int configure(struct supervisor *s)
 	return 0;
 }
 
-static void reload(struct supervisor *s)
+/* SIGHUP or reload=1 on the control socket (which answers a bare daemon itself). */
+static int reload(void *ctx, struct reload_result *res)
 {
+	struct supervisor *s = ctx;
 	const struct conf_peer_extra *before = s->conf ? s->conf->peer_extra : NULL;
-	int ret = notify_reloading();
+	int ret = notify_reloading(), status;
 
 	if (ret < 0)
 		log_error("Cannot notify systemd: %s", strerror(-ret));
-	if (!s->conf)
-		log_info("Received SIGHUP, but there is no config file (-c) to reload");
-	else if (reload_apply(s->ifname, s->o->conf_path, s->conf, &s->ic) < 0)
+	status = reload_apply(s->ifname, s->o->conf_path, s->conf, &s->ic, res);
+	if (status < 0)
 		log_error("Reload of %s failed (see above)", s->o->conf_path);
 	/*
 	 * The device took the new file exactly when *s->conf was replaced (its peer table,
@@ -407,6 +415,15 @@ static void reload(struct supervisor *s)
 	ret = notify_ready();
 	if (ret < 0)
 		log_error("Cannot notify systemd: %s", strerror(-ret));
+	return status;
+}
+
+static void stop(void *ctx)
+{
+	struct supervisor *s = ctx;
+
+	s->is_stopping = true;
+	loop_stop(&s->loop);
 }
 
 static void on_signal(void *ctx, int signo)
@@ -415,7 +432,10 @@ static void on_signal(void *ctx, int signo)
 
 	switch (signo) {
 	case SIGHUP:
-		reload(s);
+		if (s->conf)
+			(void)reload(s, &(struct reload_result){ 0 });
+		else
+			log_info("Received SIGHUP, but there is no config file (-c) to reload");
 		break;
 	case SIGCHLD:
 		if (!worker_reap(s))
@@ -451,7 +471,9 @@ static int teardown(struct supervisor *s, int status)
 	if (hooks && hooks_run(s, "PostDown", s->conf->post_down, s->conf->post_down_len) < 0)
 		status = 1;
 	uapi_unlink(s->ifname);
+	control_clear(&s->ctl);
 	ifconfig_clear(&s->ic);
+	control_finish_stop(&s->ctl, status); /* `wgctl down' returns: all is undone */
 	return status;
 }
 
@@ -539,6 +561,20 @@ static int serve(struct supervisor *s)
 		loop_clear(&s->loop);
 		return teardown(s, 1);
 	}
+	ret = control_init(&s->ctl, &s->loop,
+			   &(struct control_opts){ .ifname = s->ifname,
+						   .conf_path = s->conf ? s->o->conf_path : NULL,
+						   .has_admin_gid = s->o->has_admin_gid,
+						   .admin_gid = s->o->admin_gid,
+						   .reload = reload,
+						   .stop = stop,
+						   .ctx = s });
+	if (ret < 0) {
+		fprintf(stderr, "wgd: cannot create the control socket of `%s': %s\n", s->ifname,
+			strerror(-ret));
+		loop_clear(&s->loop);
+		return teardown(s, 1);
+	}
 	ret = follow_start(&s->follow, &s->loop, s->lifeline_fd, s->conf ? &s->ic : NULL, s->conf);
 	if (ret < 0)
 		log_error("Cannot follow the peers and the link of %s: %s", s->ifname,
@@ -568,6 +604,7 @@ int supervisor_run(const struct supervisor_opts *o)
 	};
 	int ret, status;
 
+	control_zero(&s.ctl);
 	snprintf(s.ifname, sizeof(s.ifname), "%s", o->ifname);
 	if (s.conf)
 		ifconfig_policy_prepare(s.conf);

@@ -29,7 +29,10 @@ enum {
 
 /* --- the socket file --------------------------------------------------------------- */
 
-static int sock_path(struct sockaddr_un *addr, const char *ifname)
+/* The UAPI socket; the supervisor's control socket (control.h) shares the helpers. */
+static const struct uapi_sockfile uapi_file = { UAPI_DIR, ".sock" };
+
+int uapi_sockfile_path(struct sockaddr_un *addr, const struct uapi_sockfile *f, const char *ifname)
 {
 	size_t len = strnlen(ifname, IFNAMSIZ);
 	int n;
@@ -37,17 +40,17 @@ static int sock_path(struct sockaddr_un *addr, const char *ifname)
 	if (!len || len >= IFNAMSIZ || strchr(ifname, '/'))
 		return -EINVAL;
 	addr->sun_family = AF_UNIX;
-	n = snprintf(addr->sun_path, sizeof(addr->sun_path), UAPI_DIR "/%s.sock", ifname);
+	n = snprintf(addr->sun_path, sizeof(addr->sun_path), "%s/%s%s", f->dir, ifname, f->suffix);
 	return n > 0 && (size_t)n < sizeof(addr->sun_path) ? 0 : -ENAMETOOLONG;
 }
 
-static int make_dir(void)
+static int make_dir(const char *dir)
 {
 	if (mkdir(RUNSTATEDIR, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	if (mkdir(UAPI_DIR, 0755) == 0)
+	if (mkdir(dir, 0755) == 0)
 		/* mkdir honoured the daemon's umask 077; wg lists this directory */
-		return chmod(UAPI_DIR, 0755) < 0 ? -errno : 0;
+		return chmod(dir, 0755) < 0 ? -errno : 0;
 	return errno == EEXIST ? 0 : -errno;
 }
 
@@ -90,13 +93,13 @@ static int reclaim_stale(const struct sockaddr_un *addr)
 	return ret;
 }
 
-int uapi_listen(const char *ifname, int *fd_out)
+int uapi_sockfile_listen(const struct uapi_sockfile *f, const char *ifname, int *fd_out)
 {
 	struct sockaddr_un addr = { 0 };
 	int fd, ret;
 
-	ret = sock_path(&addr, ifname);
-	ret = ret ?: make_dir();
+	ret = uapi_sockfile_path(&addr, f, ifname);
+	ret = ret ?: make_dir(f->dir);
 	if (ret < 0)
 		return ret;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -119,10 +122,10 @@ int uapi_listen(const char *ifname, int *fd_out)
 	return 0;
 }
 
-int uapi_grant_group(const char *ifname, gid_t gid)
+int uapi_sockfile_grant_group(const struct uapi_sockfile *f, const char *ifname, gid_t gid)
 {
 	struct sockaddr_un addr = { 0 };
-	int ret = sock_path(&addr, ifname);
+	int ret = uapi_sockfile_path(&addr, f, ifname);
 
 	if (ret < 0)
 		return ret;
@@ -131,12 +134,27 @@ int uapi_grant_group(const char *ifname, gid_t gid)
 	return 0;
 }
 
-void uapi_unlink(const char *ifname)
+void uapi_sockfile_unlink(const struct uapi_sockfile *f, const char *ifname)
 {
 	struct sockaddr_un addr = { 0 };
 
-	if (!sock_path(&addr, ifname))
+	if (!uapi_sockfile_path(&addr, f, ifname))
 		unlink(addr.sun_path);
+}
+
+int uapi_listen(const char *ifname, int *fd_out)
+{
+	return uapi_sockfile_listen(&uapi_file, ifname, fd_out);
+}
+
+int uapi_grant_group(const char *ifname, gid_t gid)
+{
+	return uapi_sockfile_grant_group(&uapi_file, ifname, gid);
+}
+
+void uapi_unlink(const char *ifname)
+{
+	uapi_sockfile_unlink(&uapi_file, ifname);
 }
 
 /* --- connections ------------------------------------------------------------------- */
@@ -406,20 +424,28 @@ static bool peer_in_group(int fd, gid_t gid)
 	return found;
 }
 
-static int check_peer(const struct uapi_server *srv, int fd)
+int uapi_peer_check(int fd, uid_t owner, bool has_group, gid_t gid, uid_t *uid)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return -errno;
-	if (cred.uid == 0 || cred.uid == srv->owner_uid)
+	*uid = cred.uid;
+	if (cred.uid == 0 || cred.uid == owner)
 		return 0;
-	if (srv->has_admin_gid && (cred.gid == srv->admin_gid || peer_in_group(fd, srv->admin_gid)))
+	if (has_group && (cred.gid == gid || peer_in_group(fd, gid)))
 		return 0;
 	log_error("UAPI: connection refused: uid %u, gid %u, pid %ld may not use the socket",
 		  (unsigned int)cred.uid, (unsigned int)cred.gid, (long)cred.pid);
 	return -EPERM;
+}
+
+static int check_peer(const struct uapi_server *srv, int fd)
+{
+	uid_t uid;
+
+	return uapi_peer_check(fd, srv->owner_uid, srv->has_admin_gid, srv->admin_gid, &uid);
 }
 
 void uapi_server_set_access(struct uapi_server *srv, uid_t owner, bool has_group, gid_t gid)

@@ -87,6 +87,27 @@ struct uapi_server {
 };
 
 /*
+ * A socket file DIR/<ifname>SUFFIX: the UAPI socket ("RUNSTATEDIR/wireguard", ".sock")
+ * or the supervisor's control socket (control.h). The uapi_sockfile_* functions do for
+ * any of them what uapi_listen, uapi_grant_group and uapi_unlink do for the UAPI socket.
+ */
+struct uapi_sockfile {
+	const char *dir; /* created 0755 (with RUNSTATEDIR) if missing */
+	const char *suffix;
+};
+
+struct sockaddr_un;
+
+/* Fills addr with the file's path. 0, -EINVAL (bad ifname) or -ENAMETOOLONG. */
+int __must_check uapi_sockfile_path(struct sockaddr_un *addr, const struct uapi_sockfile *f,
+				    const char *ifname);
+int __must_check uapi_sockfile_listen(const struct uapi_sockfile *f, const char *ifname,
+				      int *fd_out);
+int __must_check uapi_sockfile_grant_group(const struct uapi_sockfile *f, const char *ifname,
+					   gid_t gid);
+void uapi_sockfile_unlink(const struct uapi_sockfile *f, const char *ifname);
+
+/*
  * Creates RUNSTATEDIR/wireguard (0755) and binds a listening UNIX stream socket at
  * <ifname>.sock in it, mode 0600, nonblocking, close-on-exec. A live socket there (one
  * that accepts connect) gives -EADDRINUSE; a stale one (ECONNREFUSED) is unlinked and
@@ -126,6 +147,13 @@ void uapi_server_set_access(struct uapi_server *srv, uid_t owner, bool has_group
  * the reply is sent: the worker tells its supervisor that the peers may have changed.
  */
 void uapi_server_set_notify(struct uapi_server *srv, void (*fn)(void *ctx), void *ctx);
+
+/*
+ * The access rule of uapi_server_set_access for any connected UNIX socket fd: 0 for uid 0,
+ * owner, or (has_group) a process whose effective or supplementary groups hold gid; else
+ * -EPERM, or -errno if SO_PEERCRED fails. *uid is the peer's, for the log line.
+ */
+int __must_check uapi_peer_check(int fd, uid_t owner, bool has_group, gid_t gid, uid_t *uid);
 
 /*
  * Closes every connection and the listening fd (the socket file stays: uapi_unlink).

@@ -169,7 +169,7 @@ void uapi_iflist_clear(struct uapi_iflist *l)
 	l->len = 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
+int uapi_client_write_all(int fd, const char *p, size_t len)
 {
 	while (len) {
 		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
@@ -532,7 +532,7 @@ int uapi_client_get_fd(int fd, struct uapi_state *out)
 	struct uapi_buf b = { 0 };
 	int ret;
 
-	ret = write_all(fd, req, sizeof(req) - 1);
+	ret = uapi_client_write_all(fd, req, sizeof(req) - 1);
 	if (!ret)
 		ret = read_reply(fd, &b);
 	if (!ret)
@@ -688,7 +688,7 @@ int uapi_client_set_fd(int fd, const struct cfg_device *cfg)
 	ret = uapi_client_set_format(&msg, &len, cfg);
 	if (ret < 0)
 		return ret;
-	wret = write_all(fd, msg, len);
+	wret = uapi_client_write_all(fd, msg, len);
 	uapi_client_text_free(msg, len);
 	/* a daemon that stopped reading early may still have answered: prefer its errno */
 	ret = read_reply(fd, &reply);

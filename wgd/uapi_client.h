@@ -76,6 +76,9 @@ void uapi_state_clear(struct uapi_state *s);
 
 /* --- the halves, for tests and for other transports --------------------------------- */
 
+/* Sends all of p on the stream fd (no SIGPIPE), through EINTR. 0 or -errno. */
+int __must_check uapi_client_write_all(int fd, const char *p, size_t len);
+
 /* Sends get=1 on fd and reads and parses the reply. */
 int __must_check uapi_client_get_fd(int fd, struct uapi_state *out);
 /* Sends cfg as set=1 on fd and reads the errno reply. */

@@ -164,11 +164,7 @@ done
 for type in $singles; do
 	run_single "$type"
 done
-# The control plane: wgd's supervisor, config files and reload (lifecycle.sh), wgctl
-# against wgd and wireguard-go (ctl.sh), routes that follow the peers (routes.sh). They
-# need wgd; ctl.sh and routes.sh also need wgctl.
-if [ "${NETNS_CONTROL:-1}" = 1 ]; then
-	for script in lifecycle ctl ctl2 daemon routes resolve; do
+	for script in lifecycle ctl ctl2 daemon routes resolve control; do
 		why=$(missing wgd)
 		if [ -z "$why" ] && [ "$script" = ctl ] && [ ! -x "$WGCTL" ]; then
 			why="ctl/wgctl not built"

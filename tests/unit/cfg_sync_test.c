@@ -17,29 +17,32 @@
 #include "wgd/uapi_client.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define X8(s) s s s s s s s s
-#define KEY(c) X8(X8(c))
-#define Z KEY("0")
-#define A KEY("a")
-#define B KEY("b")
-#define C KEY("c")
-#define D KEY("d")
-#define E "errno=0\n\n"
-#define PSK1 KEY("1")
-#define PRIV1 KEY("3")
-#define PRIV2 KEY("2")
+#define X8(s)	      s s s s s s s s
+#define KEY(c)	      X8(X8(c))
+#define Z	      KEY("0")
+#define A	      KEY("a")
+#define B	      KEY("b")
+#define C	      KEY("c")
+#define D	      KEY("d")
+#define E	      "errno=0\n\n"
+#define PSK1	      KEY("1")
+#define PRIV1	      KEY("3")
+#define PRIV2	      KEY("2")
 
 /* wanted peer with everything, unchanged between running and wanted */
-#define PEER_A_FULL "public_key=" A "\npreshared_key=" PSK1 "\nendpoint=192.0.2.1:51820\n" \
-		    "persistent_keepalive_interval=25\nallowed_ip=10.0.0.1/32\n"         \
-		    "allowed_ip=fd00::1/128\n"
-#define REQ_A_FULL "public_key=" A "\npreshared_key=" PSK1 "\nendpoint=192.0.2.1:51820\n" \
-		   "persistent_keepalive_interval=25\nreplace_allowed_ips=true\n"       \
-		   "allowed_ip=10.0.0.1/32\nallowed_ip=fd00::1/128\n"
+#define PEER_A_FULL                                                                                \
+	"public_key=" A "\npreshared_key=" PSK1 "\nendpoint=192.0.2.1:51820\n"                     \
+	"persistent_keepalive_interval=25\nallowed_ip=10.0.0.1/32\n"                               \
+	"allowed_ip=fd00::1/128\n"
+#define REQ_A_FULL                                                                                 \
+	"public_key=" A "\npreshared_key=" PSK1 "\nendpoint=192.0.2.1:51820\n"                     \
+	"persistent_keepalive_interval=25\nreplace_allowed_ips=true\n"                             \
+	"allowed_ip=10.0.0.1/32\nallowed_ip=fd00::1/128\n"
 /* a bare peer, and what syncing it sends */
 #define PEER(k) "public_key=" k "\n"
-#define REQ_BARE(k) "public_key=" k "\npreshared_key=" Z "\npersistent_keepalive_interval=0\n" \
-		    "replace_allowed_ips=true\n"
+#define REQ_BARE(k)                                                                                \
+	"public_key=" k "\npreshared_key=" Z "\npersistent_keepalive_interval=0\n"                 \
+	"replace_allowed_ips=true\n"
 #define REMOVE(k) "public_key=" k "\nremove=true\n"
 
 static const struct {
@@ -81,7 +84,7 @@ static const struct {
 	{ "all at once", "private_key=" PRIV1 "\nlisten_port=1\nfwmark=2\n" PEER(A) PEER(B) E,
 	  "private_key=" PRIV2 "\nlisten_port=3\nfwmark=4\n" PEER(C) PEER(A) E,
 	  "set=1\nprivate_key=" PRIV2 "\nlisten_port=3\nfwmark=4\n" REMOVE(B) REQ_BARE(C)
-	  REQ_BARE(A) "\n" },
+		  REQ_BARE(A) "\n" },
 };
 
 static void parse(struct cfg_device *cfg, const char *text)
@@ -99,8 +102,7 @@ static void check(const struct cfg_device *out, const char *want, const char *wh
 	size_t len = 0;
 
 	cr_assert(eq(int, uapi_client_set_format(&text, &len, out), 0));
-	cr_assert(eq(int, strcmp(text, want), 0), "%s:\n--- got\n%s--- want\n%s", what, text,
-		  want);
+	cr_assert(eq(int, strcmp(text, want), 0), "%s:\n--- got\n%s--- want\n%s", what, text, want);
 	uapi_client_text_free(text, len);
 }
 
@@ -183,10 +185,81 @@ Test(cfg_sync, large_reload_is_fast, .timeout = 10)
 		cr_assert(eq(u8, out.peers[i].public_key[2], (uint8_t)i));
 	}
 	for (size_t i = 0; i < N; i++)
-		cr_assert(eq(int, memcmp(out.peers[N / 2 + i].public_key, wanted.peers[i].public_key,
-					 32),
-			     0));
+		cr_assert(
+			eq(int,
+			   memcmp(out.peers[N / 2 + i].public_key, wanted.peers[i].public_key, 32),
+			   0));
 	cfg_device_clear(&running);
 	cfg_device_clear(&wanted);
 	cfg_device_clear(&out);
+}
+
+/* cfg_sync_count: what the same diff changes, in numbers for `wgctl reload'. */
+static const struct {
+	const char *what, *running, *wanted;
+	size_t added, removed, changed, unchanged;
+	bool key, mark, port;
+} counts[] = {
+	{ "nothing", E, E, 0, 0, 0, 0, false, false, false },
+	{ "same peer, full", PEER_A_FULL E, PEER_A_FULL E, 0, 0, 0, 1, false, false, false },
+	{ "allowed IPs in another order, host bits set in the file",
+	  "public_key=" A "\nallowed_ip=10.0.0.0/24\nallowed_ip=fd00::/64\n" E,
+	  "public_key=" A "\nallowed_ip=fd00::1/64\nallowed_ip=10.0.0.7/24\n" E, 0, 0, 0, 1, false,
+	  false, false },
+	{ "one allowed IP more", "public_key=" A "\nallowed_ip=10.0.0.0/24\n" E,
+	  "public_key=" A "\nallowed_ip=10.0.0.0/24\nallowed_ip=10.0.1.0/24\n" E, 0, 0, 1, 0, false,
+	  false, false },
+	{ "a psk dropped", PEER_A_FULL E,
+	  "public_key=" A "\nendpoint=192.0.2.1:51820\npersistent_keepalive_interval=25\n"
+	  "allowed_ip=10.0.0.1/32\nallowed_ip=fd00::1/128\n" E,
+	  0, 0, 1, 0, false, false, false },
+	{ "an endpoint the file does not name is left alone",
+	  "public_key=" A "\nendpoint=[2001:db8::1]:1\n" E, PEER(A) E, 0, 0, 0, 1, false, false,
+	  false },
+	{ "a new endpoint", "public_key=" A "\nendpoint=192.0.2.1:1\n" E,
+	  "public_key=" A "\nendpoint=192.0.2.1:2\n" E, 0, 0, 1, 0, false, false, false },
+	{ "added, removed, unchanged", PEER(A) PEER(B) PEER(C) E, PEER(A) PEER(C) PEER(D) E, 1, 1,
+	  0, 2, false, false, false },
+	{ "device keys", "private_key=" PRIV1 "\nlisten_port=1\nfwmark=2\n" E,
+	  "private_key=" PRIV2 "\nlisten_port=3\nfwmark=4\n" E, 0, 0, 0, 0, true, true, true },
+	{ "listen port not named", "listen_port=40000\n" E, E, 0, 0, 0, 0, false, false, false },
+};
+
+Test(cfg_sync, count_table)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(counts); i++) {
+		struct cfg_device running, wanted;
+		struct cfg_sync_counts c;
+
+		parse(&running, counts[i].running);
+		parse(&wanted, counts[i].wanted);
+		cr_assert(eq(int, cfg_sync_count(&c, &running, &wanted), 0), "%s", counts[i].what);
+		cr_assert(eq(sz, c.peers_added, counts[i].added), "%s", counts[i].what);
+		cr_assert(eq(sz, c.peers_removed, counts[i].removed), "%s", counts[i].what);
+		cr_assert(eq(sz, c.peers_changed, counts[i].changed), "%s", counts[i].what);
+		cr_assert(eq(sz, c.peers_unchanged, counts[i].unchanged), "%s", counts[i].what);
+		cr_assert(eq(int, c.is_private_key_changed, counts[i].key), "%s", counts[i].what);
+		cr_assert(eq(int, c.is_fwmark_changed, counts[i].mark), "%s", counts[i].what);
+		cr_assert(eq(int, c.is_listen_port_changed, counts[i].port), "%s", counts[i].what);
+		cfg_device_clear(&running);
+		cfg_device_clear(&wanted);
+	}
+}
+
+/* The large reload again, counted: O(n log n) as the diff is. */
+Test(cfg_sync, large_count_is_fast, .timeout = 10)
+{
+	enum { N = 20000 };
+	struct cfg_device running = { 0 }, wanted = { 0 };
+	struct cfg_sync_counts c;
+
+	numbered_peers(&running, 0, N);
+	numbered_peers(&wanted, N / 2, N + N / 2);
+	cr_assert(eq(int, cfg_sync_count(&c, &running, &wanted), 0));
+	cr_assert(eq(sz, c.peers_added, N / 2));
+	cr_assert(eq(sz, c.peers_removed, N / 2));
+	cr_assert(eq(sz, c.peers_unchanged, N / 2));
+	cr_assert(eq(sz, c.peers_changed, 0));
+	cfg_device_clear(&running);
+	cfg_device_clear(&wanted);
 }
