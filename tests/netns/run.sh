@@ -164,9 +164,14 @@ done
 for type in $singles; do
 	run_single "$type"
 done
+# The control plane: wgd's supervisor, config files and reload (lifecycle.sh), wgctl
+# against wgd and wireguard-go (ctl.sh, ctl2.sh, control.sh), the daemon's descriptors and
+# logs (daemon.sh), routes that follow the peers (routes.sh), endpoint names (resolve.sh).
+# They need wgd and wgctl.
+if [ "${NETNS_CONTROL:-1}" = 1 ]; then
 	for script in lifecycle ctl ctl2 daemon routes resolve control; do
 		why=$(missing wgd)
-		if [ -z "$why" ] && [ "$script" = ctl ] && [ ! -x "$WGCTL" ]; then
+		if [ -z "$why" ] && [ ! -x "$WGCTL" ]; then
 			why="ctl/wgctl not built"
 		fi
 		if [ -z "$why" ] && ! out=$(bash "$here/$script.sh" --check 2>&1); then
