@@ -220,6 +220,18 @@ static int hooks_run(const struct supervisor *s, const char *kind, char **cmds, 
 	return 0;
 }
 
+/*
+ * The worker keeps CAP_NET_ADMIN only for SO_MARK: when the file sets an fwmark (or
+ * Table=auto with a /0 made one, ifconfig_policy_prepare), or without -c, where
+ * wg-quick sets one after the start for a full tunnel. Otherwise a later fwmark is
+ * refused (a reload needs a restart for it) and the worker cannot touch routes, rules
+ * or firewall of the namespace.
+ */
+static bool worker_needs_net_admin(const struct conf *c)
+{
+	return !c || c->dev.fwmark;
+}
+
 /* In the child: become the worker. Never returns to the supervisor's code paths. */
 static int worker_child(struct supervisor *s, pid_t supervisor, int tun_fd, int uapi_fd,
 			int ready[2], int lifeline[2])
@@ -233,6 +245,7 @@ static int worker_child(struct supervisor *s, pid_t supervisor, int tun_fd, int 
 		.supervisor = supervisor,
 		.uid = s->o->uid,
 		.gid = s->o->gid,
+		.has_net_admin = worker_needs_net_admin(s->conf),
 		.owner_uid = geteuid(),
 		.has_admin_gid = s->o->has_admin_gid,
 		.admin_gid = s->o->admin_gid,
