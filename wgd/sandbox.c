@@ -88,6 +88,7 @@ static const int plain[] = {
 	SCMP_SYS(fstat),
 	SCMP_SYS(lseek),
 	SCMP_SYS(readlink),
+	SCMP_SYS(getdents),
 	SCMP_SYS(getdents64),
 	SCMP_SYS(clone),
 	SCMP_SYS(clone3),

@@ -5,7 +5,7 @@
  *   launcher (the command the admin ran; absent with -f)
  *      | fork, setsid; waits on the ready pipe, exits 0 or 1
  *      v
- *   supervisor (root, no network input)        worker (USER, only CAP_NET_ADMIN)
+ *   supervisor (root, no network input)        worker (USER, seccomp, see privs.h)
  *      opens the TUN and the UAPI socket  --fork-->  device + loop + UAPI server:
  *      applies the config as a UAPI client           every packet and every UAPI
  *      addresses/MTU/routes (ifconfig.c)             request from wg(8)
@@ -15,8 +15,9 @@
  *      unlinks the sockets at the end
  *
  * - Why two processes: the worker parses attacker-controlled packets, so it runs as
- *   an unprivileged user (`User=`, --user, default nobody) without supplementary groups,
- *   with NO_NEW_PRIVS and CAP_NET_ADMIN alone (SO_MARK for `wg set IF fwmark`). The
+ *   an unprivileged user (`User=`, --user, default wgd, else nobody) without supplementary
+ *   groups, with NO_NEW_PRIVS, CAP_NET_BIND_SERVICE (low ports), CAP_NET_ADMIN only
+ *   for an fwmark (SO_MARK), and a seccomp allowlist once set up (sandbox.h). The
  *   supervisor keeps root for what needs it and reads nothing from the network: its only
  *   inputs are the config file, signals, the worker's replies on the UAPI socket, and
  *   the fixed-size records of the endpoint resolver (resolver.h): a child forked per
