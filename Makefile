@@ -10,6 +10,8 @@ MANDIR ?= $(PREFIX)/share/man
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 RUNSTATEDIR ?= /var/run
+# The worker's own system user (wgd(8) USER), created by `make install` unless DESTDIR is set.
+WGD_USER ?= wgd
 DESTDIR ?=
 
 CC ?= cc
@@ -17,7 +19,7 @@ PKG_CONFIG ?= pkg-config
 # The package installer and the demo (tests/build/first-run.sh replaces both).
 DEPS_SH ?= tests/deps.sh
 DEMO_SH ?= docs/examples/demo.sh
-PKGS := libsodium libmnl libcap-ng inih
+PKGS := libsodium libmnl libcap-ng libseccomp inih
 # These are read once, when make parses this file: the targets that install packages
 # first (deps, build-deps) therefore build in a second make, which reads them afresh.
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -74,7 +76,7 @@ ALL_OBJ := $(CORE_OBJ) $(call obj,wgd/main.c $(CTL_SRC) $(REF_SRC) $(UNIT_SRC) $
 DEPS := $(ALL_OBJ:.o=.d)
 
 .PHONY: all check check-unit check-netns check-bench-smoke demo bench fuzz fuzz-smoke lint \
-	format-check loc install uninstall clean deps build-deps tools pkg-check
+	format-check loc install install-user uninstall clean deps build-deps tools pkg-check
 .DEFAULT_GOAL := all
 # Keep test objects between runs (they are intermediates of the pattern rules).
 .SECONDARY:
@@ -212,6 +214,18 @@ install: build-deps
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		docs/wgd@.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/wgd@.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/wgd@.service
+	$(Q)$(MAKE) --no-print-directory install-user
+
+# The worker's account: a system user no other service shares, with no shell and no home.
+# A staged install (DESTDIR) cannot add users to this machine: the package does that.
+install-user:
+	@if [ -n "$(DESTDIR)" ]; then \
+		echo "make install: DESTDIR is set: not creating the system user $(WGD_USER)"; \
+	elif getent passwd $(WGD_USER) >/dev/null; then :; else \
+		echo "useradd --system $(WGD_USER)"; \
+		useradd --system --user-group --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin --comment "wgd worker" $(WGD_USER); \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/wgd $(DESTDIR)$(BINDIR)/wgctl

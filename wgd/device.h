@@ -67,6 +67,8 @@ struct device {
 
 	struct udp_socket sock;
 	uint32_t fwmark;
+	/* the worker dropped CAP_NET_ADMIN (no fwmark at start): a new mark is refused */
+	bool is_fwmark_refused;
 	struct noise_static_identity identity;
 	struct cookie_checker cookie_checker;
 	struct ratelimiter ratelimiter;

@@ -210,6 +210,11 @@ static int plan_socket(struct device *dev, const struct cfg_device *cfg, struct 
 	int ret;
 
 	plan->fwmark = (cfg->flags & CFG_DEV_HAS_FWMARK) ? cfg->fwmark : dev->fwmark;
+	if (plan->fwmark && plan->fwmark != dev->fwmark && dev->is_fwmark_refused) {
+		log_error("Cannot set fwmark: the worker dropped CAP_NET_ADMIN, since the "
+			  "configuration had no FwMark at start; add FwMark and restart wgd");
+		return -EPERM;
+	}
 	udp_socket_init(&plan->sock);
 	if ((cfg->flags & CFG_DEV_HAS_LISTEN_PORT) && cfg->listen_port != dev->sock.port) {
 		ret = udp_socket_open(&plan->sock, cfg->listen_port, plan->fwmark);

@@ -55,10 +55,10 @@ static void usage(FILE *f)
 		"       wgd --version | --help\n"
 		"Creates the WireGuard interface IFNAME, configured with wg(8) through\n"
 		"%s/wireguard/IFNAME.sock, or from FILE (wg-quick format) with -c.\n"
-		"Packets are handled as USER (default %s); SIGHUP reloads FILE.\n"
+		"Packets are handled as USER (default %s, else %s); SIGHUP reloads FILE.\n"
 		"Root and members of GROUP may use the control socket.\n"
 		"Environment: LOG_LEVEL=silent|error|info|verbose, WG_PROCESS_FOREGROUND=1.\n",
-		RUNSTATEDIR, PRIVS_DEFAULT_USER);
+		RUNSTATEDIR, PRIVS_DEFAULT_USER, PRIVS_FALLBACK_USER);
 }
 
 /*
@@ -202,12 +202,26 @@ static int load_conf(const char *path, struct conf *conf)
 	return 0;
 }
 
-/* The worker's account: --user, else the file's User=, else nobody. */
+/*
+ * The worker's account: --user, else the file's User=, else the dedicated system user
+ * `make install` creates, else nobody (which other services share: one line says so).
+ */
 static int lookup_user(const struct options *o, const struct conf *conf, uid_t *uid, gid_t *gid)
 {
-	const char *user = o->user ? o->user : conf->user ? conf->user : PRIVS_DEFAULT_USER;
-	int ret = privs_user_lookup(user, uid, gid);
+	const char *user = o->user ? o->user : conf->user;
+	int ret;
 
+	if (!user) {
+		user = PRIVS_DEFAULT_USER;
+		ret = privs_user_lookup(user, uid, gid);
+		if (ret != -ENOENT)
+			goto out;
+		fprintf(stderr, "wgd: no system user `%s' (make install creates it): %s\n",
+			PRIVS_DEFAULT_USER, "the worker runs as " PRIVS_FALLBACK_USER);
+		user = PRIVS_FALLBACK_USER;
+	}
+	ret = privs_user_lookup(user, uid, gid);
+out:
 	if (ret < 0) {
 		fprintf(stderr, "wgd: cannot use user `%s': %s\n", user,
 			ret == -ENOENT ? "no such user" : strerror(-ret));

@@ -89,7 +89,7 @@ static const char *change_id_step(int rc)
 }
 
 /* Trust but verify: ids, groups, no way back to root, and the capabilities asked for. */
-static int verify(uid_t uid, gid_t gid, bool keep_net_admin, const char **what)
+static int verify(uid_t uid, gid_t gid, uint64_t caps, const char **what)
 {
 	uid_t ruid, euid, suid;
 	gid_t rgid, egid, sgid;
@@ -105,7 +105,7 @@ static int verify(uid_t uid, gid_t gid, bool keep_net_admin, const char **what)
 	if (capng_get_caps_process() < 0)
 		return -EPERM;
 	for (unsigned int cap = 0; cap < 64; cap++) {
-		bool want = keep_net_admin && cap == CAP_NET_ADMIN;
+		bool want = caps & PRIVS_CAP(cap);
 
 		if (capng_have_capability(CAPNG_EFFECTIVE, cap) != want ||
 		    capng_have_capability(CAPNG_PERMITTED, cap) != want ||
@@ -146,7 +146,7 @@ int privs_group_lookup(const char *group, gid_t *gid)
 	return 0;
 }
 
-static int drop(uid_t uid, gid_t gid, bool keep_net_admin, const char **what)
+int privs_drop(uid_t uid, gid_t gid, uint64_t caps, const char **what)
 {
 	int flags = CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_AMBIENT, rc;
 
@@ -157,9 +157,10 @@ static int drop(uid_t uid, gid_t gid, bool keep_net_admin, const char **what)
 	if (capng_have_capability(CAPNG_PERMITTED, CAP_SETPCAP))
 		flags |= CAPNG_CLEAR_BOUNDING;
 	capng_clear(CAPNG_SELECT_CAPS | CAPNG_SELECT_AMBIENT);
-	if (keep_net_admin &&
-	    capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN) < 0)
-		return -EINVAL;
+	for (unsigned int cap = 0; cap < 64; cap++)
+		if ((caps & PRIVS_CAP(cap)) &&
+		    capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, cap) < 0)
+			return -EINVAL;
 	errno = 0;
 	rc = capng_change_id((int)uid, (int)gid, (capng_flags_t)flags);
 	if (rc < 0) {
@@ -173,17 +174,12 @@ static int drop(uid_t uid, gid_t gid, bool keep_net_admin, const char **what)
 	*what = "clearing PR_SET_DUMPABLE";
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return -errno;
-	return verify(uid, gid, keep_net_admin, what);
-}
-
-int privs_drop(uid_t uid, gid_t gid, const char **what)
-{
-	return drop(uid, gid, true, what);
+	return verify(uid, gid, caps, what);
 }
 
 int privs_drop_all(uid_t uid, gid_t gid, const char **what)
 {
-	return drop(uid, gid, false, what);
+	return privs_drop(uid, gid, 0, what);
 }
 
 int privs_harden_process(const char **what)

@@ -5,7 +5,7 @@
  *   launcher (the command the admin ran; absent with -f)
  *      | fork, setsid; waits on the ready pipe, exits 0 or 1
  *      v
- *   supervisor (root, no network input)        worker (USER, only CAP_NET_ADMIN)
+ *   supervisor (root, no network input)        worker (USER, seccomp, see privs.h)
  *      opens the TUN and the UAPI socket  --fork-->  device + loop + UAPI server:
  *      applies the config as a UAPI client           every packet and every UAPI
  *      addresses/MTU/routes (ifconfig.c)             request from wg(8)
@@ -15,8 +15,9 @@
  *      unlinks the sockets at the end
  *
  * - Why two processes: the worker parses attacker-controlled packets, so it runs as
- *   an unprivileged user (`User=`, --user, default nobody) without supplementary groups,
- *   with NO_NEW_PRIVS and CAP_NET_ADMIN alone (SO_MARK for `wg set IF fwmark`). The
+ *   an unprivileged user (`User=`, --user, default wgd, else nobody) without supplementary
+ *   groups, with NO_NEW_PRIVS, CAP_NET_BIND_SERVICE (low ports), CAP_NET_ADMIN only
+ *   for an fwmark (SO_MARK), and a seccomp allowlist once set up (sandbox.h). The
  *   supervisor keeps root for what needs it and reads nothing from the network: its only
  *   inputs are the config file, signals, the worker's replies on the UAPI socket, and
  *   the fixed-size records of the endpoint resolver (resolver.h): a child forked per
@@ -220,6 +221,18 @@ static int hooks_run(const struct supervisor *s, const char *kind, char **cmds, 
 	return 0;
 }
 
+/*
+ * The worker keeps CAP_NET_ADMIN only for SO_MARK: when the file sets an fwmark (or
+ * Table=auto with a /0 made one, ifconfig_policy_prepare), or without -c, where
+ * wg-quick sets one after the start for a full tunnel. Otherwise a later fwmark is
+ * refused (a reload needs a restart for it) and the worker cannot touch routes, rules
+ * or firewall of the namespace.
+ */
+static bool worker_needs_net_admin(const struct conf *c)
+{
+	return !c || c->dev.fwmark;
+}
+
 /* In the child: become the worker. Never returns to the supervisor's code paths. */
 static int worker_child(struct supervisor *s, pid_t supervisor, int tun_fd, int uapi_fd,
 			int ready[2], int lifeline[2])
@@ -233,6 +246,7 @@ static int worker_child(struct supervisor *s, pid_t supervisor, int tun_fd, int 
 		.supervisor = supervisor,
 		.uid = s->o->uid,
 		.gid = s->o->gid,
+		.has_net_admin = worker_needs_net_admin(s->conf),
 		.owner_uid = geteuid(),
 		.has_admin_gid = s->o->has_admin_gid,
 		.admin_gid = s->o->admin_gid,

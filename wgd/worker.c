@@ -22,6 +22,7 @@
 #include "wgd/log.h"
 #include "wgd/loop.h"
 #include "wgd/privs.h"
+#include "wgd/sandbox.h"
 #include "wgd/tun.h"
 #include "wgd/uapi.h"
 #include "wgd/worker.h"
@@ -168,6 +169,7 @@ static int setup(struct worker *w, const struct worker_args *a, int *uapi_fd)
 			strerror(-ret));
 		return ret;
 	}
+	w->dev->is_fwmark_refused = !a->has_net_admin;
 	ret = watch_link(w);
 	if (ret < 0) {
 		fprintf(stderr, "wgd: cannot follow the link state of `%s': %s\n", a->ifname,
@@ -194,6 +196,21 @@ static int setup(struct worker *w, const struct worker_args *a, int *uapi_fd)
 	return ret;
 }
 
+/*
+ * The steady state's seccomp allowlist, before we report ready: the supervisor's
+ * configuration over UAPI is handled under it like any other request.
+ */
+static int confine(struct worker *w)
+{
+	const char *what = "";
+	int ret = sandbox_enter_worker(&what);
+
+	if (ret < 0)
+		log_error("Cannot confine the worker of %s (%s): %s", w->dev->ifname, what,
+			  strerror(-ret));
+	return ret;
+}
+
 /* The daemon proper, as the unprivileged user. Returns the exit status. */
 static int serve(const struct worker_args *a)
 {
@@ -214,6 +231,8 @@ static int serve(const struct worker_args *a)
 	ret = a->is_daemon ? log_to_syslog() : 0;
 	if (ret < 0)
 		log_error("Cannot put stdio on /dev/null: %s", strerror(-ret));
+	if (confine(&w) < 0)
+		goto out_clear;
 	report_ready(&w);
 	device_rearm(w.dev);
 	ret = loop_run(&w.loop, on_timer, w.dev);
@@ -234,13 +253,27 @@ out:
 	return status;
 }
 
+/*
+ * CAP_NET_BIND_SERVICE, so that any listen port works (the kernel's selftest uses 1, 2
+ * and 5; admins use 443 or 53 to cross firewalls): it only lets us bind ports below 1024,
+ * and the seccomp filter (sandbox.h) lets us open nothing but UDP sockets there.
+ * CAP_NET_ADMIN only where an fwmark is or may be set (SO_MARK); without it the UDP
+ * buffers are what net.core.rmem_max and wmem_max allow (no SO_RCVBUFFORCE).
+ */
+static uint64_t worker_caps(const struct worker_args *a)
+{
+	uint64_t caps = PRIVS_CAP(CAP_NET_BIND_SERVICE);
+
+	return a->has_net_admin ? caps | PRIVS_CAP(CAP_NET_ADMIN) : caps;
+}
+
 int worker_run(const struct worker_args *a)
 {
 	struct worker_args args = *a;
 	const char *what = "";
 	int ret;
 
-	ret = privs_drop(a->uid, a->gid, &what);
+	ret = privs_drop(a->uid, a->gid, worker_caps(a), &what);
 	if (ret < 0) {
 		fprintf(stderr, "wgd: cannot drop privileges (%s): %s\n", what, strerror(-ret));
 		goto err;

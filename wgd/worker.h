@@ -28,6 +28,7 @@ struct worker_args {
 	pid_t supervisor; /* our parent; if it is already gone we do not start */
 	uid_t uid;	  /* whom to become */
 	gid_t gid;
+	bool has_net_admin; /* keep CAP_NET_ADMIN: an fwmark is or may be set (privs.h) */
 	uid_t owner_uid;    /* the UAPI socket serves root, this user ... */
 	bool has_admin_gid; /* ... and, when set, members of admin_gid */
 	gid_t admin_gid;

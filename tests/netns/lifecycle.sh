@@ -358,20 +358,23 @@ t_reload_invalid() {
 	kill -0 "$s" "$w" || fail "the daemon died"
 }
 
-# The worker: nobody (or User=), only CAP_NET_ADMIN, no_new_privs, no
+# The worker: wgd (else nobody; or User=), only CAP_NET_BIND_SERVICE and,
+# with an fwmark, CAP_NET_ADMIN (confine.sh has the rest), no_new_privs, no
 # groups; still able to set an fwmark; the socket stays root's and 0600.
 t_worker_privs() {
-	local w s
+	local w s ids uid gid
 	topo_up
 	key_new a
-	conf_a "$S/a.conf"
+	conf_a "$S/a.conf" "FwMark = 0x4321"
 	start_conf "$ns1" "$IF_A" "$S/a.conf"
 	read -r w s <<<"$(pids "$ns1" "$IF_A")"
-	expect_eq "worker Uid" "$(status_field "$w" Uid)" "65534 65534 65534 65534"
-	expect_eq "worker Gid" "$(status_field "$w" Gid)" "65534 65534 65534 65534"
+	ids=$(getent passwd wgd | cut -d : -f 3,4 | tr : ' ') || ids="65534 65534"
+	read -r uid gid <<<"$ids"
+	expect_eq "worker Uid" "$(status_field "$w" Uid)" "$uid $uid $uid $uid"
+	expect_eq "worker Gid" "$(status_field "$w" Gid)" "$gid $gid $gid $gid"
 	expect_eq "worker Groups" "$(status_field "$w" Groups)" ""
-	expect_eq "worker CapEff" "$(status_field "$w" CapEff)" 0000000000001000
-	expect_eq "worker CapPrm" "$(status_field "$w" CapPrm)" 0000000000001000
+	expect_eq "worker CapEff" "$(status_field "$w" CapEff)" 0000000000001400
+	expect_eq "worker CapPrm" "$(status_field "$w" CapPrm)" 0000000000001400
 	expect_eq "worker NoNewPrivs" "$(status_field "$w" NoNewPrivs)" 1
 	expect_eq "supervisor Uid" "$(status_field "$s" Uid)" "0 0 0 0"
 	expect_eq "socket owner and mode" "$(stat -c '%U %a' "$(sock_path "$IF_A")")" "root 600"

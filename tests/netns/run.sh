@@ -166,10 +166,11 @@ for type in $singles; do
 done
 # The control plane: wgd's supervisor, config files and reload (lifecycle.sh), wgctl
 # against wgd and wireguard-go (ctl.sh, ctl2.sh, control.sh), the daemon's descriptors and
-# logs (daemon.sh), routes that follow the peers (routes.sh), endpoint names (resolve.sh).
+# logs (daemon.sh), routes that follow the peers (routes.sh), endpoint names (resolve.sh),
+# the worker's confinement (confine.sh), the kernel selftest's cases (selftest.sh).
 # They need wgd and wgctl.
 if [ "${NETNS_CONTROL:-1}" = 1 ]; then
-	for script in lifecycle ctl ctl2 daemon routes resolve control; do
+	for script in lifecycle ctl ctl2 daemon routes resolve control confine selftest; do
 		why=$(missing wgd)
 		if [ -z "$why" ] && [ ! -x "$WGCTL" ]; then
 			why="ctl/wgctl not built"

@@ -74,10 +74,10 @@ static char *field(const char *status, const char *key)
 }
 
 /*
- * Runs prepare (may be NULL) then privs_drop(uid, gid) in a child and returns the
+ * Runs prepare (may be NULL) then privs_drop(uid, gid, caps) in a child and returns the
  * child's report: "rc=N what=...\n", "setuid0=N\n" and its /proc/self/status.
  */
-static char *drop_in_child(void (*prepare)(void), uid_t uid, gid_t gid)
+static char *drop_in_child(void (*prepare)(void), uid_t uid, gid_t gid, uint64_t caps)
 {
 	static char report[REPORT_LEN];
 	int fds[2], status;
@@ -97,7 +97,7 @@ static char *drop_in_child(void (*prepare)(void), uid_t uid, gid_t gid)
 		close(fds[0]);
 		if (prepare)
 			prepare();
-		rc = privs_drop(uid, gid, &what);
+		rc = privs_drop(uid, gid, caps, &what);
 		len = snprintf(buf, sizeof(buf), "rc=%d what=%s\nsetuid0=%d\n", rc, what,
 			       setuid(0));
 		fp = fopen("/proc/self/status", "r");
@@ -120,7 +120,10 @@ static char *drop_in_child(void (*prepare)(void), uid_t uid, gid_t gid)
 	return report;
 }
 
-static void expect_nobody(const char *r, long uid, long gid)
+/* The worker's two capabilities: 1 << CAP_NET_ADMIN (12) | 1 << CAP_NET_BIND_SERVICE (10) */
+#define WORKER_CAPS (PRIVS_CAP(CAP_NET_ADMIN) | PRIVS_CAP(CAP_NET_BIND_SERVICE))
+
+static void expect_nobody(const char *r, long uid, long gid, const char *caps)
 {
 	char want[64];
 
@@ -131,9 +134,8 @@ static void expect_nobody(const char *r, long uid, long gid)
 	snprintf(want, sizeof(want), "%ld\t%ld\t%ld\t%ld", gid, gid, gid, gid);
 	cr_assert(eq(str, field(r, "Gid"), want));
 	cr_assert_str_eq(field(r, "Groups"), "");
-	/* 1 << CAP_NET_ADMIN (12) */
-	cr_assert_str_eq(field(r, "CapEff"), "0000000000001000");
-	cr_assert_str_eq(field(r, "CapPrm"), "0000000000001000");
+	cr_assert_str_eq(field(r, "CapEff"), caps);
+	cr_assert_str_eq(field(r, "CapPrm"), caps);
 	cr_assert_str_eq(field(r, "CapInh"), "0000000000000000");
 	cr_assert_str_eq(field(r, "CapAmb"), "0000000000000000");
 	cr_assert_str_eq(field(r, "NoNewPrivs"), "1");
@@ -148,7 +150,7 @@ static void add_groups(void)
 		_exit(3);
 }
 
-Test(privs, drop_to_nobody_keeps_only_net_admin)
+Test(privs, drop_to_nobody_keeps_only_the_worker_caps)
 {
 	long uid, gid;
 	char *r;
@@ -156,15 +158,30 @@ Test(privs, drop_to_nobody_keeps_only_net_admin)
 	need_root();
 	passwd_ids("nobody", &uid, &gid);
 	cr_assert(gt(long, uid, 0L), "no nobody in /etc/passwd");
-	r = drop_in_child(add_groups, (uid_t)uid, (gid_t)gid);
-	expect_nobody(r, uid, gid);
+	r = drop_in_child(add_groups, (uid_t)uid, (gid_t)gid, WORKER_CAPS);
+	expect_nobody(r, uid, gid, "0000000000001400");
 	/* with CAP_SETPCAP at hand the bounding set goes too */
 	cr_assert_str_eq(field(r, "CapBnd"), "0000000000000000");
 }
 
+/* A worker that needs no fwmark keeps only CAP_NET_BIND_SERVICE; the resolver nothing. */
+Test(privs, drop_keeps_exactly_the_mask)
+{
+	long uid, gid;
+
+	need_root();
+	passwd_ids("nobody", &uid, &gid);
+	expect_nobody(drop_in_child(NULL, (uid_t)uid, (gid_t)gid,
+				    PRIVS_CAP(CAP_NET_BIND_SERVICE)),
+		      uid, gid, "0000000000000400");
+	expect_nobody(drop_in_child(NULL, (uid_t)uid, (gid_t)gid, 0), uid, gid,
+		      "0000000000000000");
+}
+
 /*
- * What systemd leaves us under CapabilityBoundingSet=CAP_NET_ADMIN CAP_SETUID CAP_SETGID:
- * a bounding set and capability sets of just those three, so no CAP_SETPCAP.
+ * What systemd leaves us under CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_BIND_SERVICE
+ * CAP_SETUID CAP_SETGID: a bounding set and capability sets of just those, so no
+ * CAP_SETPCAP.
  */
 static void systemd_bounding_set(void)
 {
@@ -175,12 +192,12 @@ static void systemd_bounding_set(void)
 		_exit(4);
 	fclose(fp);
 	for (unsigned long cap = 0; cap <= last; cap++)
-		if (cap != CAP_NET_ADMIN && cap != CAP_SETUID && cap != CAP_SETGID &&
-		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+		if (cap != CAP_NET_ADMIN && cap != CAP_NET_BIND_SERVICE && cap != CAP_SETUID &&
+		    cap != CAP_SETGID && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
 			_exit(5);
 	capng_clear(CAPNG_SELECT_CAPS);
-	capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN, CAP_SETUID,
-		      CAP_SETGID, -1);
+	capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN,
+		      CAP_NET_BIND_SERVICE, CAP_SETUID, CAP_SETGID, -1);
 	if (capng_apply(CAPNG_SELECT_CAPS) < 0)
 		_exit(6);
 }
@@ -192,10 +209,10 @@ Test(privs, drop_without_setpcap)
 
 	need_root();
 	passwd_ids("nobody", &uid, &gid);
-	r = drop_in_child(systemd_bounding_set, (uid_t)uid, (gid_t)gid);
-	expect_nobody(r, uid, gid);
-	/* (1 << 12) | (1 << 7) | (1 << 6): left as the unit bounded it */
-	cr_assert_str_eq(field(r, "CapBnd"), "00000000000010c0");
+	r = drop_in_child(systemd_bounding_set, (uid_t)uid, (gid_t)gid, WORKER_CAPS);
+	expect_nobody(r, uid, gid, "0000000000001400");
+	/* (1 << 12) | (1 << 10) | (1 << 7) | (1 << 6): left as the unit bounded it */
+	cr_assert_str_eq(field(r, "CapBnd"), "00000000000014c0");
 }
 
 Test(privs, user_lookup)

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker's seccomp allowlist, installed by the very function the worker calls
+ * (sandbox_enter_worker) in a forked child: what the worker's steady state does still
+ * works, and a system call outside the list, or a listed one with arguments outside
+ * its narrowing, kills the child with SIGSYS (SECCOMP_RET_KILL_PROCESS). No root needed:
+ * the filter sets PR_SET_NO_NEW_PRIVS itself.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_packet.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "wgd/sandbox.h"
+
+/* Runs fn in a child under the filter; returns its wait status. */
+static int run_confined(int (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	cr_assert(ge(int, pid, 0));
+	if (pid == 0) {
+		const char *what = "";
+
+		if (sandbox_enter_worker(&what) < 0)
+			_exit(100);
+		/* _exit: no exit handlers (LSan's) in a confined child */
+		_exit(fn());
+	}
+	cr_assert(eq(int, waitpid(pid, &status, 0), pid));
+	return status;
+}
+
+static void expect_killed(int (*fn)(void), const char *what)
+{
+	int status = run_confined(fn);
+
+	cr_assert(eq(int, WIFSIGNALED(status) ? WTERMSIG(status) : 0, SIGSYS),
+		  "%s: status %#x, not killed by SIGSYS", what, status);
+}
+
+/* The steady state's calls: a UDP socket bound and used, time, randomness, memory, MTU. */
+static int worker_calls(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	struct ifreq ifr = { .ifr_name = "lo" };
+	struct timespec ts;
+	uint8_t rnd[16];
+	char byte = 'x';
+	void *p;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &alen) < 0)
+		return 1;
+	if (sendto(fd, &byte, 1, 0, (struct sockaddr *)&a, sizeof(a)) != 1 ||
+	    recv(fd, &byte, 1, 0) != 1)
+		return 2;
+	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0 || ifr.ifr_mtu <= 0)
+		return 3;
+	close(fd);
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0 || getrandom(rnd, sizeof(rnd), 0) != 16)
+		return 4;
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED || mprotect(p, 4096, PROT_NONE) < 0 || munmap(p, 4096) < 0)
+		return 5;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0); /* syslog's reconnect */
+	if (fd < 0)
+		return 6;
+	close(fd);
+	return 0;
+}
+
+Test(sandbox, worker_calls_still_work)
+{
+	int status = run_confined(worker_calls);
+
+	cr_assert(eq(int, status, 0), "status %#x (exit code: the step that failed)", status);
+}
+
+static int do_execve(void)
+{
+	static char name[] = "true";
+	char *const argv[] = { name, NULL };
+
+	execve("/bin/true", argv, NULL);
+	return 0;
+}
+
+static int do_mount(void)
+{
+	return mount("none", "/tmp", "tmpfs", 0, NULL);
+}
+
+static int do_packet_socket(void)
+{
+	return socket(AF_PACKET, SOCK_RAW, 0);
+}
+
+static int do_tcp_socket(void)
+{
+	return socket(AF_INET, SOCK_STREAM, 0);
+}
+
+static int do_netlink_socket(void)
+{
+	return socket(AF_NETLINK, SOCK_RAW, 0);
+}
+
+static int do_set_mtu(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo", .ifr_mtu = 1280 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	return ioctl(fd, SIOCSIFMTU, &ifr);
+}
+
+Test(sandbox, unlisted_calls_kill)
+{
+	expect_killed(do_execve, "execve");
+	expect_killed(do_mount, "mount");
+	expect_killed(do_packet_socket, "socket(AF_PACKET)");
+	expect_killed(do_tcp_socket, "socket(AF_INET, SOCK_STREAM)");
+	expect_killed(do_netlink_socket, "socket(AF_NETLINK)");
+	expect_killed(do_set_mtu, "ioctl(SIOCSIFMTU)");
+}
+
+#if !defined(__SANITIZE_ADDRESS__) /* the sanitizer build allows these (sandbox.c) */
+static int do_ptrace(void)
+{
+	return (int)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+}
+
+static int do_fork(void)
+{
+	return (int)fork();
+}
+
+static int do_open(void)
+{
+	return open("/etc/passwd", O_RDONLY);
+}
+
+static int do_exec_mapping(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED;
+}
+
+Test(sandbox, no_files_processes_or_executable_memory)
+{
+	expect_killed(do_ptrace, "ptrace");
+	expect_killed(do_fork, "fork");
+	expect_killed(do_open, "open");
+	expect_killed(do_exec_mapping, "mmap(PROT_EXEC)");
+}
+#endif
