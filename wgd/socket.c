@@ -216,10 +216,28 @@ static bool has_source(const struct endpoint *ep, int family)
 	return !IN6_IS_ADDR_UNSPECIFIED(&ep->src6);
 }
 
-static void clear_source(struct endpoint *ep)
+void endpoint_clear_source(struct endpoint *ep)
 {
 	memset(&ep->src6, 0, sizeof(ep->src6));
 	ep->src_ifindex = 0;
+}
+
+bool endpoint_ipv4_source(const struct endpoint *ep, struct in_addr *dst, struct in_addr *src)
+{
+	union endpoint_addr wire;
+
+	wire_addr(&wire, &ep->addr);
+	if (wire.sa.sa_family != AF_INET || !has_source(ep, AF_INET) || ep->src_ifindex <= 0)
+		return false;
+	*dst = wire.in4.sin_addr;
+	*src = ep->src4;
+	return true;
+}
+
+bool endpoint_same_source(const struct endpoint *a, const struct endpoint *b)
+{
+	return endpoint_addr_equal(&a->addr, &b->addr) &&
+	       !memcmp(&a->src6, &b->src6, sizeof(a->src6)) && a->src_ifindex == b->src_ifindex;
 }
 
 static void fill_pktinfo(struct msghdr *msg, const struct endpoint *ep, int family)
@@ -308,7 +326,7 @@ static int send_segments(struct udp_socket *s, struct endpoint *ep, const void *
 	ret = send_once(fd, &dst, ep, with_source, buf, len, seg);
 	if (with_source && (ret == -EINVAL || ret == -ENETUNREACH || ret == -EADDRNOTAVAIL)) {
 		/* our address went away or no longer routes: forget it, as the kernel does */
-		clear_source(ep);
+		endpoint_clear_source(ep);
 		ret = send_once(fd, &dst, ep, false, buf, len, seg);
 	}
 	return ret;
