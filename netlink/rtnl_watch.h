@@ -48,7 +48,8 @@ enum { RTNL_NSID_SELF = -1 }; /* the watching socket's own namespace */
 
 struct rtnl_watch_event {
 	enum rtnl_watch_kind kind;
-	/* where it happened, by the id the watching namespace gives it; RTNL_NSID_SELF for its own */
+	/* where it happened, by the id the watching namespace gives it; RTNL_NSID_SELF for its own
+	 */
 	int nsid;
 	int ifindex;	    /* links only */
 	unsigned int flags; /* RTNL_WATCH_LINK: ifi_flags (IFF_UP is `ip link set up/down`) */

@@ -89,9 +89,9 @@ struct device {
 	uint64_t last_under_load_ns; /* TIMER_OFF = not under load */
 
 	struct packet_pool pool;
-	uint8_t *tx_buf;  /* PACKET_TX_BUF_LEN; TUN reads land at tx_buf + 16 */
-	uint8_t *rx_buf;  /* PACKET_RX_BUF_LEN */
-	uint8_t *gso_buf; /* PACKET_GSO_BUF_LEN: sealed segments of one TUN super-packet */
+	uint8_t *tx_buf;	   /* PACKET_TX_BUF_LEN; TUN reads land at tx_buf + 16 */
+	uint8_t *rx_buf;	   /* PACKET_RX_BUF_LEN */
+	uint8_t *gso_buf;	   /* PACKET_GSO_BUF_LEN: sealed segments of one TUN super-packet */
 	unsigned int tun_vnet_len; /* virtio_net_hdr bytes before each TUN packet, or 0 */
 	int tun_offload;	   /* TUN_F_* flags the kernel accepted */
 	struct gro_batch gro;	   /* decrypted TCP segments waiting for one TUN write */

@@ -56,7 +56,7 @@ struct ifconfig {
 	int ifindex;
 	struct ifconfig_state have; /* exactly what we installed, for sync and down */
 	bool is_firewall_stale;	    /* addresses or rules changed since nft last ran */
-	bool is_link_away;	    /* the link moved to another namespace: see ifconfig_link_left */
+	bool is_link_away; /* the link moved to another namespace: see ifconfig_link_left */
 };
 
 /*

@@ -306,8 +306,8 @@ static int send_once(int fd, const union endpoint_addr *dst, const struct endpoi
 	return n < 0 ? -errno : 0;
 }
 
-static int send_segments(struct udp_socket *s, struct endpoint *ep, const void *buf,
-			 size_t len, size_t seg)
+static int send_segments(struct udp_socket *s, struct endpoint *ep, const void *buf, size_t len,
+			 size_t seg)
 {
 	union endpoint_addr dst;
 	bool with_source;
@@ -337,8 +337,8 @@ int udp_socket_send(struct udp_socket *s, struct endpoint *ep, const void *buf, 
 	return send_segments(s, ep, buf, len, 0);
 }
 
-int udp_socket_send_segments(struct udp_socket *s, struct endpoint *ep, const void *buf,
-			     size_t len, size_t seg)
+int udp_socket_send_segments(struct udp_socket *s, struct endpoint *ep, const void *buf, size_t len,
+			     size_t seg)
 {
 	const uint8_t *p = buf;
 	int ret = -EINVAL;
@@ -374,7 +374,7 @@ static void read_pktinfo(struct msghdr *msg, struct endpoint *from, size_t *seg)
 			if (gso > 0 && (size_t)gso < *seg)
 				*seg = (size_t)gso;
 		} else if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO &&
-		    cm->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+			   cm->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
 			struct in_pktinfo pi;
 
 			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
@@ -405,8 +405,7 @@ ssize_t udp_socket_recv(int fd, void *buf, size_t len, struct endpoint *from)
 	return n;
 }
 
-ssize_t udp_socket_recv_segments(int fd, void *buf, size_t len, struct endpoint *from,
-				 size_t *seg)
+ssize_t udp_socket_recv_segments(int fd, void *buf, size_t len, struct endpoint *from, size_t *seg)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	union pktinfo_cmsg c;

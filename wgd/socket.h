@@ -115,8 +115,8 @@ int __must_check udp_socket_send_segments(struct udp_socket *s, struct endpoint 
  * datagrams from one sender back to back: *seg is the length of each (the last may be
  * shorter), *seg == the length when there is one.
  */
-ssize_t __must_check udp_socket_recv_segments(int fd, void *buf, size_t len,
-					      struct endpoint *from, size_t *seg);
+ssize_t __must_check udp_socket_recv_segments(int fd, void *buf, size_t len, struct endpoint *from,
+					      size_t *seg);
 
 /*
  * Receives one datagram from fd (s->fd4 or s->fd6). Fills from->addr with the sender and

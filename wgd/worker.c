@@ -152,8 +152,7 @@ static void on_away_link(void *ctx, const struct rtnl_watch_event *e)
 }
 
 /* Reads one watch; lost notifications: ask again, the answer queues behind the rest. */
-static void read_watch(struct worker *w, struct rtnl_watch *watch, rtnl_watch_fn fn,
-		       int *last_err)
+static void read_watch(struct worker *w, struct rtnl_watch *watch, rtnl_watch_fn fn, int *last_err)
 {
 	int ret = rtnl_watch_read(watch, fn, w);
 

@@ -363,6 +363,6 @@ env_check() {
 }
 
 case ${1:-} in
-run) [[ $# == 3 ]] || exit 2; export WGD=$3; run_set SELFTEST_TESTS wgd-selftest "$2" ;;
+run) [[ $# == 3 ]] || exit 2; export WGD=$3 DA=$3 DB=$3; run_set SELFTEST_TESTS wgd-selftest "$2" ;;
 *) runner_main SELFTEST_TESTS "$@" ;;
 esac
