@@ -115,6 +115,13 @@ int __must_check rtnl_route_list(struct rtnl *nl, int ifindex,
 int __must_check rtnl_route_mtu_towards(struct rtnl *nl, int family, const void *addr,
 					unsigned int *mtu);
 /*
+ * The output interface (ifindex > 0) of the route the kernel picks for a datagram to dst
+ * from src (NULL: routing chooses the source) with fwmark mark (0: none), as a socket's
+ * sendmsg would: a source that is no longer ours gives -EINVAL, as it does there.
+ */
+int __must_check rtnl_route_oif(struct rtnl *nl, int family, const void *dst, const void *src,
+				uint32_t mark);
+/*
  * The same for the main table's default route of the family (the lowest metric one): its
  * RTAX_MTU metric if set, else its device's MTU. -ENOENT if there is no default route.
  */

@@ -224,6 +224,32 @@ int rtnl_route_mtu_towards(struct rtnl *nl, int family, const void *addr, unsign
 	return route_mtu(nl, &r, mtu);
 }
 
+int rtnl_route_oif(struct rtnl *nl, int family, const void *dst, const void *src, uint32_t mark)
+{
+	size_t alen = rtnl_family_addr_len(family);
+	struct route_info r = { 0 };
+	struct rtnl_req req;
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int ret;
+
+	if (!alen)
+		return -EAFNOSUPPORT;
+	rtm = route_msg(&req, &nlh, RTM_GETROUTE, 0, family);
+	rtm->rtm_dst_len = (uint8_t)(alen * 8);
+	mnl_attr_put(nlh, RTA_DST, alen, dst);
+	if (src) {
+		rtm->rtm_src_len = (uint8_t)(alen * 8);
+		mnl_attr_put(nlh, RTA_SRC, alen, src);
+	}
+	if (mark)
+		mnl_attr_put_u32(nlh, RTA_MARK, mark);
+	ret = rtnl_talk(nl, nlh, route_get_read, &r);
+	if (ret < 0)
+		return ret;
+	return r.oif ? (int)r.oif : -ENETUNREACH;
+}
+
 struct default_route {
 	struct route_info best;
 	bool is_found;

@@ -16,6 +16,7 @@
 
 #include "crypto/key.h"
 #include "crypto/random.h"
+#include "netlink/rtnl.h"
 #include "wgd/clock.h"
 #include "wgd/gso.h"
 #include "wgd/log.h"
@@ -28,8 +29,43 @@ enum device_values {
 	DEVICE_INITIAL_PEERS = 16, /* initial table room */
 };
 
+void device_routing_changed(struct device *dev)
+{
+	/* 0 means "never checked", so the generation skips it when it wraps */
+	if (++dev->route_gen == 0)
+		dev->route_gen = 1;
+}
+
+/*
+ * The kernel keeps an IPv4 source only while the route towards the peer leaves through the
+ * interface the source was learnt on: a better route through another link (say, with its
+ * own preferred source) makes it send from that link's address instead, and the peer sees
+ * the new address. Asked once per learnt source and routing change, not per packet.
+ */
+static void check_source(struct device *dev, struct endpoint *ep)
+{
+	static struct log_ratelimit rl;
+	struct in_addr dst, src;
+	int oif;
+
+	if (ep->src_gen == dev->route_gen)
+		return;
+	ep->src_gen = dev->route_gen;
+	if (!endpoint_ipv4_source(ep, &dst, &src))
+		return;
+	if (!dev->route_nl && rtnl_open(&dev->route_nl) < 0) {
+		log_verbose_rl(&rl, "Cannot check source addresses against the routes");
+		dev->route_nl = NULL;
+		return;
+	}
+	oif = rtnl_route_oif(dev->route_nl, AF_INET, &dst, &src, dev->sock.fwmark);
+	if (oif == -EINVAL || (oif > 0 && oif != ep->src_ifindex))
+		endpoint_clear_source(ep);
+}
+
 static int io_udp_send(struct device *dev, struct endpoint *ep, const void *buf, size_t len)
 {
+	check_source(dev, ep);
 	return udp_socket_send(&dev->sock, ep, buf, len);
 }
 
@@ -43,8 +79,10 @@ int device_udp_send_segments(struct device *dev, struct endpoint *ep, const uint
 {
 	int ret = 0;
 
-	if (dev->io.udp_send == io_udp_send)
+	if (dev->io.udp_send == io_udp_send) {
+		check_source(dev, ep);
 		return udp_socket_send_segments(&dev->sock, ep, buf, len, seg);
+	}
 	for (size_t off = 0; off < len && ret == 0; off += seg)
 		ret = dev->io.udp_send(dev, ep, buf + off, len - off < seg ? len - off : seg);
 	return ret;
@@ -256,6 +294,7 @@ int device_create(struct device **out, const char *ifname, int tun_fd, struct lo
 	secmem_pool_init(&dev->peer_pool, sizeof(struct peer));
 	dev->tun_fd = tun_fd;
 	dev->mtu = DEVICE_DEFAULT_MTU;
+	dev->route_gen = 1;
 	gro_batch_init(&dev->gro);
 	dev->last_under_load_ns = TIMER_OFF;
 	dev->io =
@@ -405,6 +444,7 @@ void device_destroy(struct device *dev)
 		loop_arm_timer(dev->loop, TIMER_OFF);
 	}
 	udp_socket_close(&dev->sock);
+	rtnl_close(dev->route_nl);
 	if (dev->tun_fd >= 0)
 		close(dev->tun_fd);
 	device_tables_free(dev);

@@ -91,9 +91,9 @@ struct device {
 	uint64_t last_under_load_ns; /* TIMER_OFF = not under load */
 
 	struct packet_pool pool;
-	uint8_t *tx_buf;  /* PACKET_TX_BUF_LEN; TUN reads land at tx_buf + 16 */
-	uint8_t *rx_buf;  /* PACKET_RX_BUF_LEN */
-	uint8_t *gso_buf; /* PACKET_GSO_BUF_LEN: sealed segments of one TUN super-packet */
+	uint8_t *tx_buf;	   /* PACKET_TX_BUF_LEN; TUN reads land at tx_buf + 16 */
+	uint8_t *rx_buf;	   /* PACKET_RX_BUF_LEN */
+	uint8_t *gso_buf;	   /* PACKET_GSO_BUF_LEN: sealed segments of one TUN super-packet */
 	unsigned int tun_vnet_len; /* virtio_net_hdr bytes before each TUN packet, or 0 */
 	int tun_offload;	   /* TUN_F_* flags the kernel accepted */
 	struct gro_batch gro;	   /* decrypted TCP segments waiting for one TUN write */
@@ -110,6 +110,12 @@ struct device {
 	unsigned int udp_bank;
 	uint64_t housekeeping_ns; /* next MTU re-read and ratelimiter GC */
 	bool is_link_gone;	  /* the TUN link was deleted: the daemon should exit */
+	/*
+	 * Bumped on every routing change the owner reports (device_routing_changed): a sticky
+	 * IPv4 source checked at an older generation is checked again before its next use.
+	 */
+	uint32_t route_gen;
+	struct rtnl *route_nl; /* for those checks; opened on first use */
 };
 
 #define device_for_each_peer(dev, p) for ((p) = (dev)->peers_first; (p); (p) = (p)->next)
@@ -123,6 +129,13 @@ struct device {
  */
 int __must_check device_create(struct device **out, const char *ifname, int tun_fd,
 			       struct loop *loop);
+/*
+ * Routes or policy rules changed: every peer's cached IPv4 source is checked again before
+ * its next send, and forgotten if the route towards the peer no longer leaves through the
+ * interface the source was learnt on (the kernel's rule: send4 in its socket.c).
+ */
+void device_routing_changed(struct device *dev);
+
 /*
  * Sends len bytes to ep as datagrams of seg bytes each (the last may be shorter): one
  * UDP GSO system call with the real socket, io.udp_send once per datagram when a test

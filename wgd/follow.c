@@ -71,12 +71,26 @@ static void on_events(struct loop_source *src, uint32_t events)
 		sync_running(f);
 }
 
-static void on_link(void *ctx, int ifindex, unsigned int flags)
+/* Its addresses and routes went with it; the new namespace's are not ours to manage. */
+static void on_link_left(struct follow *f)
+{
+	log_info("%s moved to another network namespace: its addresses and routes there "
+		 "are not managed",
+		 f->ic->ifname);
+	ifconfig_link_left(f->ic);
+	f->link_up = 0;
+}
+
+static void on_link(void *ctx, const struct rtnl_watch_event *e)
 {
 	struct follow *f = ctx;
-	int is_up = (flags & IFF_UP) != 0;
+	int is_up = (e->flags & IFF_UP) != 0;
 
-	if (ifindex != f->ic->ifindex || is_up == f->link_up)
+	if (e->ifindex != f->ic->ifindex || f->ic->ifindex <= 0)
+		return;
+	if (e->kind == RTNL_WATCH_LINK_GONE && e->new_nsid >= 0)
+		on_link_left(f);
+	if (e->kind != RTNL_WATCH_LINK || is_up == f->link_up)
 		return;
 	if (is_up && f->link_up == 0)
 		log_info("%s is up again: restoring its addresses and routes", f->ic->ifname);
@@ -92,6 +106,8 @@ static void on_link_watch(struct loop_source *src, uint32_t events)
 
 	(void)events;
 	/* Lost notifications may have hidden a down and up: the answer then syncs anyway. */
+	if (ret == -ENOBUFS && f->ic->is_link_away)
+		ret = 0; /* nothing left here to follow */
 	if (ret == -ENOBUFS) {
 		f->link_up = -1;
 		ret = rtnl_watch_query(f->watch, f->ic->ifindex);
@@ -104,7 +120,7 @@ static void on_link_watch(struct loop_source *src, uint32_t events)
 /* Joins the notifications before asking, so that no change falls between the two. */
 static int watch_link(struct follow *f)
 {
-	int ret = rtnl_watch_open(&f->watch);
+	int ret = rtnl_watch_open(&f->watch, RTNL_WATCH_LINKS);
 
 	if (ret < 0)
 		return ret;

@@ -619,8 +619,11 @@ static int sync_peers(struct ifconfig *ic, const struct conf *c, const struct cf
 		      bool is_full)
 {
 	struct ifconfig_state want = { 0 };
-	int ret = ifconfig_plan_peers(&want, c, peers);
+	int ret;
 
+	if (ic->is_link_away)
+		return 0;
+	ret = ifconfig_plan_peers(&want, c, peers);
 	if (ret < 0)
 		log_error("Cannot plan the new configuration: %s", strerror(-ret));
 	else
@@ -637,6 +640,14 @@ int ifconfig_sync(struct ifconfig *ic, const struct conf *c)
 int ifconfig_sync_peers(struct ifconfig *ic, const struct conf *c, const struct cfg_device *peers)
 {
 	return sync_peers(ic, c, peers, false);
+}
+
+void ifconfig_link_left(struct ifconfig *ic)
+{
+	ic->have.routes_len = 0;
+	ic->have.addrs_len = 0;
+	ic->ifindex = 0;
+	ic->is_link_away = true;
 }
 
 void ifconfig_down(struct ifconfig *ic)

@@ -56,6 +56,7 @@ struct ifconfig {
 	int ifindex;
 	struct ifconfig_state have; /* exactly what we installed, for sync and down */
 	bool is_firewall_stale;	    /* addresses or rules changed since nft last ran */
+	bool is_link_away; /* the link moved to another namespace: see ifconfig_link_left */
 };
 
 /*
@@ -126,6 +127,13 @@ int __must_check ifconfig_sync_peers(struct ifconfig *ic, const struct conf *c,
  */
 void ifconfig_down(struct ifconfig *ic);
 
+/*
+ * The link moved to another network namespace (`ip link set IF netns NS`): the kernel took
+ * its addresses and routes here with it, and what it gets there is that namespace's
+ * administrator's. Forgets them and the ifindex (which a new link here may reuse); later
+ * syncs change nothing, and ifconfig_down removes only the policy rules, which stay here.
+ */
+void ifconfig_link_left(struct ifconfig *ic);
 /* The automatic MTU for c (see ifconfig_up), from the routing tables. */
 unsigned int ifconfig_auto_mtu(struct ifconfig *ic, const struct conf *c);
 

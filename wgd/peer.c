@@ -120,5 +120,9 @@ void peer_clear_keys(struct peer *p)
 
 void peer_set_endpoint(struct peer *p, const struct endpoint *from)
 {
+	/* a new source (or peer address) is checked against the routes before its first use */
+	uint32_t gen = endpoint_same_source(&p->endpoint, from) ? p->endpoint.src_gen : 0;
+
 	p->endpoint = *from;
+	p->endpoint.src_gen = gen;
 }

@@ -216,10 +216,28 @@ static bool has_source(const struct endpoint *ep, int family)
 	return !IN6_IS_ADDR_UNSPECIFIED(&ep->src6);
 }
 
-static void clear_source(struct endpoint *ep)
+void endpoint_clear_source(struct endpoint *ep)
 {
 	memset(&ep->src6, 0, sizeof(ep->src6));
 	ep->src_ifindex = 0;
+}
+
+bool endpoint_ipv4_source(const struct endpoint *ep, struct in_addr *dst, struct in_addr *src)
+{
+	union endpoint_addr wire;
+
+	wire_addr(&wire, &ep->addr);
+	if (wire.sa.sa_family != AF_INET || !has_source(ep, AF_INET) || ep->src_ifindex <= 0)
+		return false;
+	*dst = wire.in4.sin_addr;
+	*src = ep->src4;
+	return true;
+}
+
+bool endpoint_same_source(const struct endpoint *a, const struct endpoint *b)
+{
+	return endpoint_addr_equal(&a->addr, &b->addr) &&
+	       !memcmp(&a->src6, &b->src6, sizeof(a->src6)) && a->src_ifindex == b->src_ifindex;
 }
 
 static void fill_pktinfo(struct msghdr *msg, const struct endpoint *ep, int family)
@@ -288,8 +306,8 @@ static int send_once(int fd, const union endpoint_addr *dst, const struct endpoi
 	return n < 0 ? -errno : 0;
 }
 
-static int send_segments(struct udp_socket *s, struct endpoint *ep, const void *buf,
-			 size_t len, size_t seg)
+static int send_segments(struct udp_socket *s, struct endpoint *ep, const void *buf, size_t len,
+			 size_t seg)
 {
 	union endpoint_addr dst;
 	bool with_source;
@@ -308,7 +326,7 @@ static int send_segments(struct udp_socket *s, struct endpoint *ep, const void *
 	ret = send_once(fd, &dst, ep, with_source, buf, len, seg);
 	if (with_source && (ret == -EINVAL || ret == -ENETUNREACH || ret == -EADDRNOTAVAIL)) {
 		/* our address went away or no longer routes: forget it, as the kernel does */
-		clear_source(ep);
+		endpoint_clear_source(ep);
 		ret = send_once(fd, &dst, ep, false, buf, len, seg);
 	}
 	return ret;
@@ -319,8 +337,8 @@ int udp_socket_send(struct udp_socket *s, struct endpoint *ep, const void *buf, 
 	return send_segments(s, ep, buf, len, 0);
 }
 
-int udp_socket_send_segments(struct udp_socket *s, struct endpoint *ep, const void *buf,
-			     size_t len, size_t seg)
+int udp_socket_send_segments(struct udp_socket *s, struct endpoint *ep, const void *buf, size_t len,
+			     size_t seg)
 {
 	const uint8_t *p = buf;
 	int ret = -EINVAL;
@@ -356,7 +374,7 @@ static void read_pktinfo(struct msghdr *msg, struct endpoint *from, size_t *seg)
 			if (gso > 0 && (size_t)gso < *seg)
 				*seg = (size_t)gso;
 		} else if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO &&
-		    cm->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+			   cm->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
 			struct in_pktinfo pi;
 
 			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
@@ -387,8 +405,7 @@ ssize_t udp_socket_recv(int fd, void *buf, size_t len, struct endpoint *from)
 	return n;
 }
 
-ssize_t udp_socket_recv_segments(int fd, void *buf, size_t len, struct endpoint *from,
-				 size_t *seg)
+ssize_t udp_socket_recv_segments(int fd, void *buf, size_t len, struct endpoint *from, size_t *seg)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	union pktinfo_cmsg c;

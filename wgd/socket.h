@@ -43,6 +43,11 @@ struct endpoint {
 		struct in6_addr src6;
 	};
 	int src_ifindex; /* interface the last packet came in on; 0 = unknown */
+	/*
+	 * The owner's routing generation at which the source was last checked against the
+	 * routes (device.c); 0 = not since it was learnt. Not part of the endpoint's identity.
+	 */
+	uint32_t src_gen;
 };
 
 struct udp_socket {
@@ -110,8 +115,8 @@ int __must_check udp_socket_send_segments(struct udp_socket *s, struct endpoint 
  * datagrams from one sender back to back: *seg is the length of each (the last may be
  * shorter), *seg == the length when there is one.
  */
-ssize_t __must_check udp_socket_recv_segments(int fd, void *buf, size_t len,
-					      struct endpoint *from, size_t *seg);
+ssize_t __must_check udp_socket_recv_segments(int fd, void *buf, size_t len, struct endpoint *from,
+					      size_t *seg);
 
 /*
  * Receives one datagram from fd (s->fd4 or s->fd6). Fills from->addr with the sender and
@@ -136,6 +141,18 @@ int __must_check endpoint_from_string(union endpoint_addr *out, const char *s);
  * other family gives "(none)". Truncates to len; ENDPOINT_STRING_LEN always suffices.
  */
 void endpoint_to_string(const union endpoint_addr *a, char *out, size_t len);
+
+/*
+ * True if ep goes out on the IPv4 socket from a cached source learnt on a known interface:
+ * then *dst and *src are the peer's and our addresses on the wire.
+ */
+bool endpoint_ipv4_source(const struct endpoint *ep, struct in_addr *dst, struct in_addr *src);
+
+/* Forgets the cached source: routing chooses again on the next send. */
+void endpoint_clear_source(struct endpoint *ep);
+
+/* a and b name the same peer address, source address and source interface. */
+bool endpoint_same_source(const struct endpoint *a, const struct endpoint *b);
 
 /* Same family, address, port (and IPv6 scope id), with IPv4-mapped taken as IPv4. */
 bool endpoint_addr_equal(const union endpoint_addr *a, const union endpoint_addr *b);

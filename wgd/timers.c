@@ -191,13 +191,6 @@ static uint64_t jitter(struct peer *p)
 	return dev->io.jitter_ns(dev, REKEY_TIMEOUT_JITTER_MAX_MS * NSEC_PER_MSEC);
 }
 
-/* Forget the cached source address: a vanished local address may be why we hear nothing. */
-static void endpoint_clear_src(struct peer *p)
-{
-	memset(&p->endpoint.src6, 0, sizeof(p->endpoint.src6));
-	p->endpoint.src_ifindex = 0;
-}
-
 void timers_expired_retransmit_handshake(struct peer *p, uint64_t now_ns)
 {
 	struct peer_timers *t = &p->timers;
@@ -213,7 +206,8 @@ void timers_expired_retransmit_handshake(struct peer *p, uint64_t now_ns)
 		return;
 	}
 	t->handshake_attempts++;
-	endpoint_clear_src(p);
+	/* forget the cached source: a vanished local address may be why we hear nothing */
+	endpoint_clear_source(&p->endpoint);
 	send_handshake_initiation(p, true, now_ns);
 }
 
@@ -229,7 +223,8 @@ void timers_expired_send_keepalive(struct peer *p, uint64_t now_ns)
 
 void timers_expired_new_handshake(struct peer *p, uint64_t now_ns)
 {
-	endpoint_clear_src(p);
+	/* forget the cached source: a vanished local address may be why we hear nothing */
+	endpoint_clear_source(&p->endpoint);
 	send_handshake_initiation(p, false, now_ns);
 }
 

@@ -33,10 +33,22 @@ struct worker {
 	struct device *dev;
 	struct uapi_server srv;
 	int ready_fd;
-	/* the link's administrative state (ip link set up/down), for device_set_up */
+	/*
+	 * The link's administrative state (ip link set up/down), for device_set_up, and this
+	 * namespace's routing changes, for device_routing_changed.
+	 */
 	struct rtnl_watch *link_watch;
 	struct loop_source link_src;
-	int ifindex;
+	/*
+	 * The link once moved to another namespace (`ip link set IF netns NS`): a watch of
+	 * all namespaces, opened as root before the privilege drop (worker_run), NULL if
+	 * that failed. Our UDP sockets stay here, where the link was created, as the
+	 * kernel's do; only the link's state is followed there.
+	 */
+	struct rtnl_watch *away_watch;
+	struct loop_source away_src;
+	int link_nsid; /* where the link is now, by our namespace's ids; RTNL_NSID_SELF = here */
+	int ifindex;   /* its ifindex there */
 };
 
 static void on_signal(void *ctx, int signo)
@@ -77,28 +89,101 @@ static void on_set(void *ctx)
 			  strerror(errno));
 }
 
-static void on_link(void *ctx, int ifindex, unsigned int flags)
+/* A link event about our link, wherever it is now. */
+static void on_our_link(struct worker *w, const struct rtnl_watch_event *e)
+{
+	if (e->kind == RTNL_WATCH_LINK) {
+		device_set_up(w->dev, e->flags & IFF_UP, clock_boottime_ns());
+		return;
+	}
+	/* gone: deleted (the TUN read reports it and we exit), or moved on */
+	if (e->new_nsid < 0)
+		return;
+	device_set_up(w->dev, false, clock_boottime_ns()); /* a moving link is closed first */
+	/* only a move from here names the new namespace by an id of ours */
+	if (w->link_nsid != RTNL_NSID_SELF) {
+		log_error("Interface %s moved on to a third network namespace: "
+			  "its state is no longer followed",
+			  w->dev->ifname);
+		w->ifindex = 0;
+		return;
+	}
+	w->link_nsid = e->new_nsid;
+	w->ifindex = e->new_ifindex;
+	if (!w->away_watch) {
+		log_error("Interface %s moved to another network namespace and cannot be "
+			  "followed there (no CAP_NET_BROADCAST at start)",
+			  w->dev->ifname);
+		return;
+	}
+	log_info("Interface %s moved to another network namespace (id %d, ifindex %d); its "
+		 "UDP sockets stay in this one",
+		 w->dev->ifname, w->link_nsid, w->ifindex);
+	/*
+	 * It arrives down and its notifications follow; the answer covers any read before
+	 * this move (the kernel answers only while we have CAP_NET_ADMIN there).
+	 */
+	if (rtnl_watch_query_in(w->away_watch, w->link_nsid, w->ifindex) < 0)
+		log_verbose("Cannot ask for the state of %s there", w->dev->ifname);
+}
+
+static void on_link(void *ctx, const struct rtnl_watch_event *e)
 {
 	struct worker *w = ctx;
 
-	if (ifindex == w->ifindex)
-		device_set_up(w->dev, flags & IFF_UP, clock_boottime_ns());
+	if (e->kind == RTNL_WATCH_ROUTING && e->nsid == RTNL_NSID_SELF) {
+		device_routing_changed(w->dev);
+		return;
+	}
+	if (e->kind == RTNL_WATCH_ROUTING || e->nsid != w->link_nsid || e->ifindex != w->ifindex)
+		return;
+	on_our_link(w, e);
+}
+
+/*
+ * The away watch sees the other namespaces, and this one too: from here it takes only a
+ * move away, so that the move and the first events in the new namespace are read in the
+ * kernel's order, whichever socket the loop reads first (the local watch's copy of the
+ * move then no longer matches).
+ */
+static void on_away_link(void *ctx, const struct rtnl_watch_event *e)
+{
+	if (e->nsid != RTNL_NSID_SELF || (e->kind == RTNL_WATCH_LINK_GONE && e->new_nsid >= 0))
+		on_link(ctx, e);
+}
+
+/* Reads one watch; lost notifications: ask again, the answer queues behind the rest. */
+static void read_watch(struct worker *w, struct rtnl_watch *watch, rtnl_watch_fn fn, int *last_err)
+{
+	int ret = rtnl_watch_read(watch, fn, w);
+
+	if (ret == -ENOBUFS) {
+		/* routing changes may be among the lost ones */
+		device_routing_changed(w->dev);
+		ret = w->ifindex ? rtnl_watch_query_in(watch, w->link_nsid, w->ifindex) : 0;
+	}
+	/* once per kind of failure: a level-triggered fd may report it again and again */
+	if (ret < 0 && ret != *last_err)
+		log_error("Cannot follow the state of %s: %s", w->dev->ifname, strerror(-ret));
+	*last_err = ret;
 }
 
 static void on_link_watch(struct loop_source *src, uint32_t events)
 {
 	static int last_err;
 	struct worker *w = container_of(src, struct worker, link_src);
-	int ret = rtnl_watch_read(w->link_watch, on_link, w);
 
 	(void)events;
-	/* Notifications were lost: ask again; the answer queues behind what is pending. */
-	if (ret == -ENOBUFS)
-		ret = rtnl_watch_query(w->link_watch, w->ifindex);
-	/* once per kind of failure: a level-triggered fd may report it again and again */
-	if (ret < 0 && ret != last_err)
-		log_error("Cannot follow the state of %s: %s", w->dev->ifname, strerror(-ret));
-	last_err = ret;
+	read_watch(w, w->link_watch, on_link, &last_err);
+}
+
+static void on_away_watch(struct loop_source *src, uint32_t events)
+{
+	static int last_err;
+	struct worker *w = container_of(src, struct worker, away_src);
+
+	(void)events;
+	read_watch(w, w->away_watch, on_away_link, &last_err);
 }
 
 /*
@@ -115,7 +200,8 @@ static int watch_link(struct worker *w)
 	if (ret < 0)
 		return ret;
 	w->ifindex = ret;
-	ret = rtnl_watch_open(&w->link_watch);
+	w->link_nsid = RTNL_NSID_SELF;
+	ret = rtnl_watch_open(&w->link_watch, RTNL_WATCH_LINKS | RTNL_WATCH_ROUTES);
 	if (ret < 0)
 		return ret;
 	w->link_src =
@@ -125,6 +211,15 @@ static int watch_link(struct worker *w)
 		w->link_src.fn = NULL;
 		return ret;
 	}
+	if (w->away_watch) {
+		w->away_src = (struct loop_source){ .fd = rtnl_watch_fd(w->away_watch),
+						    .fn = on_away_watch };
+		ret = loop_add(&w->loop, &w->away_src, EPOLLIN);
+		if (ret < 0) {
+			w->away_src.fn = NULL;
+			return ret;
+		}
+	}
 	return rtnl_watch_query(w->link_watch, w->ifindex);
 }
 
@@ -132,8 +227,12 @@ static void unwatch_link(struct worker *w)
 {
 	if (w->link_src.fn)
 		loop_del(&w->loop, &w->link_src);
+	if (w->away_src.fn)
+		loop_del(&w->loop, &w->away_src);
 	rtnl_watch_close(w->link_watch);
+	rtnl_watch_close(w->away_watch);
 	w->link_watch = NULL;
+	w->away_watch = NULL;
 }
 
 static void on_timer(void *ctx, uint64_t now_ns)
@@ -212,9 +311,9 @@ static int confine(struct worker *w)
 }
 
 /* The daemon proper, as the unprivileged user. Returns the exit status. */
-static int serve(const struct worker_args *a)
+static int serve(const struct worker_args *a, struct rtnl_watch *away_watch)
 {
-	struct worker w = { .ready_fd = a->ready_fd };
+	struct worker w = { .ready_fd = a->ready_fd, .away_watch = away_watch };
 	int uapi_fd = a->uapi_fd, ret, status = 1;
 
 	w.srv.listen.fd = -1;
@@ -222,6 +321,7 @@ static int serve(const struct worker_args *a)
 	if (ret < 0) {
 		fprintf(stderr, "wgd: cannot create the event loop: %s\n", strerror(-ret));
 		close(a->tun_fd);
+		rtnl_watch_close(away_watch);
 		goto out;
 	}
 	if (setup(&w, a, &uapi_fd) < 0)
@@ -267,9 +367,28 @@ static uint64_t worker_caps(const struct worker_args *a)
 	return a->has_net_admin ? caps | PRIVS_CAP(CAP_NET_ADMIN) : caps;
 }
 
+/*
+ * The watch that follows the link into another namespace. Listening to all namespaces
+ * needs CAP_NET_BROADCAST, when the option is set and (checked on the socket's opener)
+ * at each delivery: opened here, before the drop, the socket keeps working after it
+ * without the worker keeping the capability. Without it a moved link is not followed.
+ */
+static struct rtnl_watch *open_away_watch(void)
+{
+	struct rtnl_watch *w = NULL;
+	int ret = rtnl_watch_open(&w, RTNL_WATCH_LINKS | RTNL_WATCH_ALL_NSID);
+
+	if (ret < 0) {
+		log_verbose("Cannot watch other network namespaces: %s", strerror(-ret));
+		return NULL;
+	}
+	return w;
+}
+
 int worker_run(const struct worker_args *a)
 {
 	struct worker_args args = *a;
+	struct rtnl_watch *away_watch = open_away_watch();
 	const char *what = "";
 	int ret;
 
@@ -287,10 +406,11 @@ int worker_run(const struct worker_args *a)
 		fprintf(stderr, "wgd: the supervisor exited before the worker started\n");
 		goto err;
 	}
-	ret = serve(&args);
+	ret = serve(&args, away_watch);
 	close(a->lifeline_fd);
 	return ret;
 err:
+	rtnl_watch_close(away_watch);
 	close(a->tun_fd);
 	close(a->uapi_fd);
 	close(a->ready_fd);

@@ -278,16 +278,18 @@ Test(linkstate, port_set_while_down_is_bound_on_up)
 struct seen {
 	int ifindex[16];
 	unsigned int flags[16];
+	struct rtnl_watch_event e[16];
 	size_t n;
 };
 
-static void record(void *ctx, int ifindex, unsigned int flags)
+static void record(void *ctx, const struct rtnl_watch_event *e)
 {
 	struct seen *s = ctx;
 
 	cr_assert_lt(s->n, 16);
-	s->ifindex[s->n] = ifindex;
-	s->flags[s->n++] = flags;
+	s->e[s->n] = *e;
+	s->ifindex[s->n] = e->ifindex;
+	s->flags[s->n++] = e->flags;
 }
 
 static void put_link(uint8_t **pos, uint16_t type, int ifindex, unsigned int flags)
@@ -304,7 +306,7 @@ static void put_link(uint8_t **pos, uint16_t type, int ifindex, unsigned int fla
 
 TestSuite(linkwatch);
 
-Test(linkwatch, parse_takes_newlink_only)
+Test(linkwatch, parse_takes_link_and_routing_messages)
 {
 	_Alignas(struct nlmsghdr) uint8_t buf[2048] = { 0 };
 	uint8_t *pos = buf;
@@ -322,19 +324,50 @@ Test(linkwatch, parse_takes_newlink_only)
 	mnl_nlmsg_put_extra_header(nlh, 4);
 	pos += nlh->nlmsg_len;
 	put_link(&pos, RTM_NEWLINK, 9, IFF_BROADCAST);
-	rtnl_watch_parse(buf, (size_t)(pos - buf), record, &s);
-	cr_assert_eq(s.n, 2);
+	nlh = mnl_nlmsg_put_header(pos); /* a route went: routing changed */
+	nlh->nlmsg_type = RTM_DELROUTE;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct rtmsg));
+	pos += nlh->nlmsg_len;
+	rtnl_watch_parse(buf, (size_t)(pos - buf), 5, record, &s);
+	cr_assert_eq(s.n, 4);
+	cr_assert_eq(s.e[0].kind, RTNL_WATCH_LINK);
 	cr_assert_eq(s.ifindex[0], 7);
 	cr_assert_eq(s.flags[0], IFF_UP | IFF_RUNNING);
-	cr_assert_eq(s.ifindex[1], 9);
-	cr_assert_eq(s.flags[1], IFF_BROADCAST);
+	cr_assert_eq(s.e[0].nsid, 5, "the datagram's namespace id");
+	cr_assert_eq(s.e[1].kind, RTNL_WATCH_LINK_GONE);
+	cr_assert_eq(s.ifindex[1], 8);
+	cr_assert_eq(s.e[1].new_nsid, -1, "deleted, not moved");
+	cr_assert_eq(s.ifindex[2], 9);
+	cr_assert_eq(s.flags[2], IFF_BROADCAST);
+	cr_assert_eq(s.e[3].kind, RTNL_WATCH_ROUTING);
 
 	/* a length field running past the buffer ends the walk */
 	s.n = 0;
 	nlh = (struct nlmsghdr *)buf;
 	nlh->nlmsg_len = sizeof(buf) + 16;
-	rtnl_watch_parse(buf, (size_t)(pos - buf), record, &s);
+	rtnl_watch_parse(buf, (size_t)(pos - buf), RTNL_NSID_SELF, record, &s);
 	cr_assert_eq(s.n, 0);
+}
+
+/* `ip link set IF netns NS`: the old namespace's RTM_DELLINK says where the link went. */
+Test(linkwatch, parse_names_where_a_link_moved)
+{
+	_Alignas(struct nlmsghdr) uint8_t buf[512] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct seen s = { 0 };
+
+	nlh->nlmsg_type = RTM_DELLINK;
+	ifi->ifi_index = 12;
+	mnl_attr_put_u32(nlh, IFLA_NEW_NETNSID, 3);
+	mnl_attr_put_u32(nlh, IFLA_NEW_IFINDEX, 42);
+	rtnl_watch_parse(buf, nlh->nlmsg_len, RTNL_NSID_SELF, record, &s);
+	cr_assert_eq(s.n, 1);
+	cr_assert_eq(s.e[0].kind, RTNL_WATCH_LINK_GONE);
+	cr_assert_eq(s.e[0].nsid, RTNL_NSID_SELF);
+	cr_assert_eq(s.e[0].ifindex, 12);
+	cr_assert_eq(s.e[0].new_nsid, 3);
+	cr_assert_eq(s.e[0].new_ifindex, 42);
 }
 
 static struct rtnl_watch *watch;
@@ -358,7 +391,7 @@ static void link_setup(void)
 	cr_assert_geq(tun_fd, 0, "tun_open: %s", strerror(-tun_fd));
 	ifindex = tun_get_ifindex("wgdlw0");
 	cr_assert_gt(ifindex, 0);
-	cr_assert_eq(rtnl_watch_open(&watch), 0);
+	cr_assert_eq(rtnl_watch_open(&watch, RTNL_WATCH_LINKS), 0);
 }
 
 static void link_teardown(void)
@@ -380,7 +413,7 @@ static int read_state(unsigned int *flags)
 	cr_assert_eq(poll(&pfd, 1, 2000), 1, "no netlink message within 2 s");
 	ret = rtnl_watch_read(watch, record, &s);
 	for (size_t i = 0; i < s.n; i++)
-		if (s.ifindex[i] == ifindex)
+		if (s.e[i].kind == RTNL_WATCH_LINK && s.ifindex[i] == ifindex)
 			*flags = s.flags[i];
 	return ret;
 }
