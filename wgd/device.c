@@ -53,9 +53,8 @@ static void check_source(struct device *dev, struct endpoint *ep)
 	ep->src_gen = dev->route_gen;
 	if (!endpoint_ipv4_source(ep, &dst, &src))
 		return;
-	if (!dev->route_nl && rtnl_open(&dev->route_nl) < 0) {
+	if (!dev->route_nl) {
 		log_verbose_rl(&rl, "Cannot check source addresses against the routes");
-		dev->route_nl = NULL;
 		return;
 	}
 	oif = rtnl_route_oif(dev->route_nl, AF_INET, &dst, &src, dev->sock.fwmark);
@@ -326,6 +325,12 @@ int device_create(struct device **out, const char *ifname, int tun_fd, struct lo
 		ret = device_watch_tun(dev);
 	if (ret < 0)
 		goto err;
+	/*
+	 * The socket for check_source, opened now: the worker's seccomp filter (sandbox.c)
+	 * allows no netlink socket in the steady state. Without it sources are not re-checked.
+	 */
+	if (tun_fd >= 0 && rtnl_open(&dev->route_nl) < 0)
+		dev->route_nl = NULL;
 	device_read_mtu(dev);
 	device_tun_offload(dev);
 	*out = dev;

@@ -115,7 +115,7 @@ struct device {
 	 * IPv4 source checked at an older generation is checked again before its next use.
 	 */
 	uint32_t route_gen;
-	struct rtnl *route_nl; /* for those checks; opened on first use */
+	struct rtnl *route_nl; /* for those checks; opened with the device */
 };
 
 #define device_for_each_peer(dev, p) for ((p) = (dev)->peers_first; (p); (p) = (p)->next)
