@@ -202,8 +202,9 @@ void device_rearm(struct device *dev);
 
 /*
  * The UDP read path per datagram, for device_udp_readable and tests: an initiation or a
- * response is copied to dev->hsq (dropped and counted in dev->hs_dropped when it is
- * full); anything else goes through receive_message at once, classified only once.
+ * response with a valid mac1 is copied to dev->hsq (dropped and counted in
+ * dev->hs_dropped when it is full; without mac1 dropped before it takes a slot); anything
+ * else goes through receive_message at once, classified only once.
  */
 void device_udp_receive(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,
 			uint64_t now_ns);

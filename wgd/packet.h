@@ -105,6 +105,13 @@ int send_to_peer(struct peer *peer, const void *buf, size_t len);
  */
 enum message_type receive_classify(const uint8_t *buf, size_t len);
 
+/*
+ * Whether a handshake message (initiation or response, exact length) carries a valid
+ * mac1 for our public key: the cheap test (one keyed BLAKE2s) that tells a message meant
+ * for us from junk before it is queued. False without a private key.
+ */
+bool receive_mac1_valid(struct device *dev, const uint8_t *buf, size_t len);
+
 /* Processes one datagram from `from`; buf is dev->rx_buf and may be decrypted in place. */
 void receive_datagram(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,
 		      uint64_t now_ns);
