@@ -83,6 +83,7 @@ struct device {
 	/* handshake messages waiting behind the data of their read batch: see device.c */
 	struct hsqueue hsq;
 	uint64_t hs_dropped; /* handshake messages dropped because hsq was full */
+	uint64_t tun_loops;  /* our own datagrams read back from the TUN and dropped */
 	/* "under load" (PROTOCOL §6): see receive.c */
 	uint64_t load_window_start_ns;
 	unsigned int load_window_handshakes;

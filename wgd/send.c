@@ -318,16 +318,56 @@ static void stage_or_handshake(struct peer *peer, const uint8_t *pkt, size_t len
 		send_handshake_initiation(peer, false, now_ns);
 }
 
+/*
+ * Whether pkt is one of our own datagrams come back through the TUN: UDP from our listen
+ * port carrying a WireGuard message. That happens when a peer's endpoint is routed
+ * through the tunnel itself; sealing it again would send it round for ever, each turn
+ * larger and, once fragmented, in more pieces. The kernel stops the same loop with a
+ * recursion counter on its own device. Only an unfragmented datagram or a first
+ * fragment has the UDP header; a later fragment goes round once and is caught as a
+ * whole datagram on its next turn, so the loop is bounded either way.
+ */
+static bool is_own_datagram(const struct device *dev, const uint8_t *pkt, size_t len)
+{
+	size_t l4;
+
+	if (!dev->sock.port)
+		return false;
+	if (len >= 20 && pkt[0] >> 4 == 4) {
+		l4 = (size_t)(pkt[0] & 0x0f) * 4;
+		/* UDP, and fragment offset 0 (flags and offset share bytes 6-7) */
+		if (pkt[9] != IPPROTO_UDP || ((pkt[6] & 0x1f) | pkt[7]))
+			return false;
+	} else if (len >= 40 && pkt[0] >> 4 == 6) {
+		l4 = 40;
+		if (pkt[6] != IPPROTO_UDP)
+			return false;
+	} else {
+		return false;
+	}
+	if (len < l4 + 8 || (size_t)(pkt[l4] << 8 | pkt[l4 + 1]) != dev->sock.port)
+		return false;
+	return receive_classify(pkt + l4 + 8, len - l4 - 8) != MESSAGE_INVALID;
+}
+
 /* The peer that routes pkt's destination and has an endpoint, or NULL (logged). */
 static struct peer *route(struct device *dev, const uint8_t *pkt, size_t len)
 {
-	static struct log_ratelimit rl_route, rl_endpoint;
+	static struct log_ratelimit rl_route, rl_endpoint, rl_loop;
 	const uint8_t *dst;
 	struct peer *peer;
 	int family = packet_dst(pkt, len, &dst);
 
 	if (!family)
 		return NULL;
+	if (is_own_datagram(dev, pkt, len)) {
+		dev->tun_loops++;
+		log_verbose_rl(&rl_loop,
+			       "Routing loop: our own datagram came back through the tunnel (is a"
+			       " peer's endpoint routed through it?), dropping it (%llu so far)",
+			       (unsigned long long)dev->tun_loops);
+		return NULL;
+	}
 	peer = allowedips_lookup(&dev->allowedips, family, dst);
 	if (!peer) {
 		log_verbose_rl(&rl_route, "No peer has allowed IPs for a packet's destination");
