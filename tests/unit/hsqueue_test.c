@@ -340,7 +340,8 @@ Test(hsqueue_device, junk_without_mac1_takes_no_slot)
 		len = i % 2 ? sizeof(struct message_handshake_response)
 			    : sizeof(struct message_handshake_initiation);
 		randombytes_buf(a.dev->rx_buf, len);
-		a.dev->rx_buf[0] = i % 2 ? MESSAGE_HANDSHAKE_RESPONSE : MESSAGE_HANDSHAKE_INITIATION;
+		a.dev->rx_buf[0] =
+			i % 2 ? MESSAGE_HANDSHAKE_RESPONSE : MESSAGE_HANDSHAKE_INITIATION;
 		memset(a.dev->rx_buf + 1, 0, 3);
 		cr_assert_eq(receive_classify(a.dev->rx_buf, len), a.dev->rx_buf[0]);
 		device_udp_receive(a.dev, a.dev->rx_buf, len, &ep, now);
