@@ -580,7 +580,7 @@ void device_tun_readable(struct device *dev, uint64_t now_ns)
 void device_udp_receive(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,
 			uint64_t now_ns)
 {
-	static struct log_ratelimit rl;
+	static struct log_ratelimit rl, rl_junk;
 	enum message_type type = receive_classify(buf, len);
 
 	if (type != MESSAGE_HANDSHAKE_INITIATION && type != MESSAGE_HANDSHAKE_RESPONSE) {
@@ -590,6 +590,15 @@ void device_udp_receive(struct device *dev, uint8_t *buf, size_t len, struct end
 	/* a down link's sockets are closed; this only guards the handshake queue */
 	if (!dev->is_up)
 		return;
+	/*
+	 * A slot, and the backlog that means "under load", is only for messages meant for
+	 * us: without our public key nobody can make mac1, so a flood of junk costs one
+	 * keyed BLAKE2s each and leaves the queue to real peers.
+	 */
+	if (!receive_mac1_valid(dev, buf, len)) {
+		log_verbose_rl(&rl_junk, "Invalid MAC of handshake, dropping packet");
+		return;
+	}
 	/* Full: drop, as the kernel (4096) and wireguard-go (1024) drop past their queue. */
 	if (!hsqueue_push(&dev->hsq, type, buf, len, from)) {
 		dev->hs_dropped++;

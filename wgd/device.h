@@ -85,6 +85,7 @@ struct device {
 	/* handshake messages waiting behind the data of their read batch: see device.c */
 	struct hsqueue hsq;
 	uint64_t hs_dropped; /* handshake messages dropped because hsq was full */
+	uint64_t tun_loops;  /* our own datagrams read back from the TUN and dropped */
 	/* "under load" (PROTOCOL §6): see receive.c */
 	uint64_t load_window_start_ns;
 	unsigned int load_window_handshakes;
@@ -217,8 +218,9 @@ void device_rearm(struct device *dev);
 
 /*
  * The UDP read path per datagram, for device_udp_readable and tests: an initiation or a
- * response is copied to dev->hsq (dropped and counted in dev->hs_dropped when it is
- * full); anything else goes through receive_message at once, classified only once.
+ * response with a valid mac1 is copied to dev->hsq (dropped and counted in
+ * dev->hs_dropped when it is full; without mac1 dropped before it takes a slot); anything
+ * else goes through receive_message at once, classified only once.
  */
 void device_udp_receive(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,
 			uint64_t now_ns);

@@ -22,7 +22,6 @@
 
 enum gso_values {
 	GSO_VNET_HDR_LEN = sizeof(struct virtio_net_hdr),
-	GSO_MAX_SEGMENTS = 128, /* a 64 KiB TSO packet with the smallest sane MSS */
 	GSO_IPV4_HDR_MIN = 20,
 	GSO_IPV6_HDR_LEN = 40,
 	GSO_TCP_HDR_MIN = 20,
@@ -61,7 +60,10 @@ gso_complete_csum(const struct virtio_net_hdr *h, uint8_t *pkt, size_t len);
  * Checks that pkt (len bytes, after the virtio_net_hdr h) is a TCPv4/TCPv6/UDP-L4 GSO
  * packet whose headers and gso_size make sense, and describes it in *gp. False for
  * anything else (the caller drops it): unknown gso_type, IPv6 extension headers, a
- * protocol that does not match the type, gso_size 0, too many segments.
+ * protocol that does not match the type, gso_size 0. Any number of segments is fine
+ * (at most len, since gso_size >= 1): the TUN advertises the kernel's default segment
+ * limit (65535), so a 64 KiB TCP burst at a small MSS has hundreds, and segments are cut
+ * one at a time (send.c seals them in socket batches of UDP_SOCKET_GSO_MAX_SEGMENTS).
  */
 bool __attribute__((warn_unused_result))
 gso_packet_parse(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len,

@@ -75,6 +75,11 @@ void packet_pool_put(struct packet_pool *pool, struct packet_buf *b)
 	pool->free = b;
 }
 
+bool packet_pool_exhausted(const struct packet_pool *pool)
+{
+	return !pool->free && pool->allocated >= PACKET_POOL_MAX;
+}
+
 void packet_queue_init(struct packet_queue *q)
 {
 	memset(q, 0, sizeof(*q));

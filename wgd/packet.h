@@ -7,6 +7,8 @@
  * live in buffers from one device-wide pool: a buffer is allocated the first time the
  * pool runs dry (at most PACKET_POOL_MAX of them) and is recycled forever after, so the
  * steady state allocates nothing. A buffer grows to the largest packet it has carried.
+ * When the pool is exhausted, send.c reclaims a buffer so that every peer keeps a share
+ * of PACKET_POOL_MAX / peers; keepalives are never staged.
  */
 #ifndef WGD_PACKET_H
 #define WGD_PACKET_H
@@ -55,6 +57,8 @@ void packet_pool_free(struct packet_pool *pool);
 /* A buffer holding a copy of pkt, or NULL when the pool is exhausted or out of memory. */
 struct packet_buf *packet_pool_get(struct packet_pool *pool, const void *pkt, size_t len);
 void packet_pool_put(struct packet_pool *pool, struct packet_buf *buf);
+/* True when every buffer the pool may have is queued somewhere. */
+bool packet_pool_exhausted(const struct packet_pool *pool);
 
 void packet_queue_init(struct packet_queue *q);
 void packet_queue_push(struct packet_queue *q, struct packet_buf *buf);
@@ -89,7 +93,7 @@ void send_handshake_response(struct peer *peer, uint64_t now_ns);
 /* Replies to a handshake message `msg` from `to` with a cookie (under load). */
 void send_cookie_reply(struct device *dev, const uint8_t *msg, size_t len, uint32_t sender_index,
 		       struct endpoint *to, uint64_t now_ns);
-/* Stages an empty packet if nothing is staged, then flushes. */
+/* Sends an empty data message (not staged) or, with packets staged, those. */
 void send_keepalive(struct peer *peer, uint64_t now_ns);
 /* Encrypts and sends the staged packets on the current keypair, or starts a handshake. */
 void send_staged_packets(struct peer *peer, uint64_t now_ns);
@@ -104,6 +108,13 @@ int send_to_peer(struct peer *peer, const void *buf, size_t len);
  * reserved bytes must be zero), MESSAGE_INVALID otherwise. Pure.
  */
 enum message_type receive_classify(const uint8_t *buf, size_t len);
+
+/*
+ * Whether a handshake message (initiation or response, exact length) carries a valid
+ * mac1 for our public key: the cheap test (one keyed BLAKE2s) that tells a message meant
+ * for us from junk before it is queued. False without a private key.
+ */
+bool receive_mac1_valid(struct device *dev, const uint8_t *buf, size_t len);
 
 /* Processes one datagram from `from`; buf is dev->rx_buf and may be decrypted in place. */
 void receive_datagram(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,

@@ -151,7 +151,16 @@ static struct peer *receive_response(struct device *dev, const uint8_t *buf, str
 	return p;
 }
 
-/* mac1 always; under load mac2 or a cookie reply, then the per-source limit. */
+bool receive_mac1_valid(struct device *dev, const uint8_t *buf, size_t len)
+{
+	return dev->identity.has_identity &&
+	       cookie_validate_packet(&dev->cookie_checker, buf, len, NULL, 0, false, 0) !=
+		       INVALID_MAC;
+}
+
+/*
+ * mac1 always (checked again: the key may have changed while the message was queued);
+ * under load mac2 or a cookie reply, then the per-source limit. */
 static bool handshake_admitted(struct device *dev, const uint8_t *buf, size_t len,
 			       struct endpoint *from, uint64_t now_ns)
 {

@@ -202,21 +202,32 @@ void send_staged_packets(struct peer *peer, uint64_t now_ns)
 		data_batch_done(peer, data_sent, now_ns);
 }
 
+/*
+ * A keepalive is an empty data message: it is sealed on the stack, never staged, so it
+ * goes out even while other peers' staged packets hold the whole pool. With packets
+ * staged those go instead, as in the kernel; without a usable key, a handshake starts.
+ */
 void send_keepalive(struct peer *peer, uint64_t now_ns)
 {
 	static struct log_ratelimit rl;
-	struct packet_buf *b;
+	struct noise_keypair *kp = &peer->keypairs.current;
+	uint8_t msg[message_data_len(0)];
+	uint64_t nonce;
 
-	if (!peer->staged.len) {
-		b = packet_pool_get(&peer->device->pool, NULL, 0);
-		if (b)
-			packet_queue_push(&peer->staged, b);
-		else if (!peer->keypairs.current.sending.is_valid)
-			send_handshake_initiation(peer, false, now_ns);
-		log_verbose_rl(&rl, "Sending keepalive packet to peer %llu",
-			       (unsigned long long)peer->id);
+	if (peer->staged.len) {
+		send_staged_packets(peer, now_ns);
+		return;
 	}
-	send_staged_packets(peer, now_ns);
+	if (!data_keypair_next_nonce(kp, now_ns, &nonce)) {
+		send_handshake_initiation(peer, false, now_ns);
+		return;
+	}
+	log_verbose_rl(&rl, "Sending keepalive packet to peer %llu", (unsigned long long)peer->id);
+	timers_event_any_authenticated_packet_traversal(peer, now_ns);
+	timers_event_any_authenticated_packet_sent(peer, now_ns);
+	(void)send_to_peer(peer, msg,
+			   data_seal(msg, 0, 0, kp->sending.key, kp->remote_index, nonce));
+	data_batch_done(peer, false, now_ns);
 }
 
 /* The inner destination (network order) of an IP packet, or 0 if it is not one. */
@@ -233,29 +244,130 @@ static int packet_dst(const uint8_t *pkt, size_t len, const uint8_t **dst)
 	return 0;
 }
 
-/* Stages a copy, dropping the oldest staged packet when the queue is full (§6.2). */
-static void stage_packet(struct peer *peer, const uint8_t *pkt, size_t len)
+/*
+ * The peer holding the most staged packets. Called only when the pool is exhausted
+ * and the stager is below its guaranteed share, so not per packet in a steady state.
+ */
+static struct peer *longest_staged(struct device *dev)
+{
+	struct peer *p, *longest = dev->peers_first;
+
+	for (p = dev->peers_first; p; p = p->next)
+		if (p->staged.len > longest->staged.len)
+			longest = p;
+	return longest;
+}
+
+/*
+ * Frees one buffer of the exhausted pool for peer, or returns false. Each peer is
+ * guaranteed a share of PACKET_POOL_MAX / peers (at least one buffer): at or above it,
+ * the peer recycles its own oldest packet; below it, the peer with the longest queue
+ * (above the share, by pigeonhole, unless there are more peers than buffers) gives up
+ * its oldest. So offline peers with full queues cannot keep any other peer from staging.
+ */
+static bool reclaim_buffer(struct peer *peer)
+{
+	struct device *dev = peer->device;
+	size_t share = PACKET_POOL_MAX / (dev->peers_len ? dev->peers_len : 1);
+	struct peer *victim = peer;
+
+	if (peer->staged.len < (share ? share : 1)) {
+		victim = longest_staged(dev);
+		if (victim->staged.len <= peer->staged.len + 1)
+			return false;
+	}
+	if (!victim->staged.len)
+		return false;
+	packet_pool_put(&dev->pool, packet_queue_pop(&victim->staged));
+	return true;
+}
+
+/*
+ * Stages a copy, dropping the oldest staged packet when the queue is full (§6.2) or
+ * reclaiming a buffer when the pool is. False when the packet could not be staged.
+ */
+static bool stage_packet(struct peer *peer, const uint8_t *pkt, size_t len)
 {
 	struct device *dev = peer->device;
 	struct packet_buf *b;
 
 	if (peer->staged.len >= MAX_STAGED_PACKETS)
 		packet_pool_put(&dev->pool, packet_queue_pop(&peer->staged));
+	else if (packet_pool_exhausted(&dev->pool) && !reclaim_buffer(peer))
+		return false;
 	b = packet_pool_get(&dev->pool, pkt, len);
 	if (b)
 		packet_queue_push(&peer->staged, b);
+	return b != NULL;
+}
+
+/*
+ * A packet that could not be staged (no buffer) still needs the session it was waiting
+ * for: without one, the handshake starts here, since send_staged_packets sees nothing.
+ */
+static void stage_or_handshake(struct peer *peer, const uint8_t *pkt, size_t len, uint64_t now_ns)
+{
+	static struct log_ratelimit rl;
+
+	if (stage_packet(peer, pkt, len))
+		return;
+	log_verbose_rl(&rl, "No buffer to stage a packet for peer %llu, dropping it",
+		       (unsigned long long)peer->id);
+	/* staged is empty only when the key could not send: see the callers' fast paths */
+	if (!peer->staged.len)
+		send_handshake_initiation(peer, false, now_ns);
+}
+
+/*
+ * Whether pkt is one of our own datagrams come back through the TUN: UDP from our listen
+ * port carrying a WireGuard message. That happens when a peer's endpoint is routed
+ * through the tunnel itself; sealing it again would send it round for ever, each turn
+ * larger and, once fragmented, in more pieces. The kernel stops the same loop with a
+ * recursion counter on its own device. Only an unfragmented datagram or a first
+ * fragment has the UDP header; a later fragment goes round once and is caught as a
+ * whole datagram on its next turn, so the loop is bounded either way.
+ */
+static bool is_own_datagram(const struct device *dev, const uint8_t *pkt, size_t len)
+{
+	size_t l4;
+
+	if (!dev->sock.port)
+		return false;
+	if (len >= 20 && pkt[0] >> 4 == 4) {
+		l4 = (size_t)(pkt[0] & 0x0f) * 4;
+		/* UDP, and fragment offset 0 (flags and offset share bytes 6-7) */
+		if (pkt[9] != IPPROTO_UDP || ((pkt[6] & 0x1f) | pkt[7]))
+			return false;
+	} else if (len >= 40 && pkt[0] >> 4 == 6) {
+		l4 = 40;
+		if (pkt[6] != IPPROTO_UDP)
+			return false;
+	} else {
+		return false;
+	}
+	if (len < l4 + 8 || (size_t)(pkt[l4] << 8 | pkt[l4 + 1]) != dev->sock.port)
+		return false;
+	return receive_classify(pkt + l4 + 8, len - l4 - 8) != MESSAGE_INVALID;
 }
 
 /* The peer that routes pkt's destination and has an endpoint, or NULL (logged). */
 static struct peer *route(struct device *dev, const uint8_t *pkt, size_t len)
 {
-	static struct log_ratelimit rl_route, rl_endpoint;
+	static struct log_ratelimit rl_route, rl_endpoint, rl_loop;
 	const uint8_t *dst;
 	struct peer *peer;
 	int family = packet_dst(pkt, len, &dst);
 
 	if (!family)
 		return NULL;
+	if (is_own_datagram(dev, pkt, len)) {
+		dev->tun_loops++;
+		log_verbose_rl(&rl_loop,
+			       "Routing loop: our own datagram came back through the tunnel (is a"
+			       " peer's endpoint routed through it?), dropping it (%llu so far)",
+			       (unsigned long long)dev->tun_loops);
+		return NULL;
+	}
 	peer = allowedips_lookup(&dev->allowedips, family, dst);
 	if (!peer) {
 		log_verbose_rl(&rl_route, "No peer has allowed IPs for a packet's destination");
@@ -315,7 +427,7 @@ void send_tun_packet(struct device *dev, size_t len, uint64_t now_ns)
 		return;
 	}
 	send_flush(dev);
-	stage_packet(peer, pkt, len);
+	stage_or_handshake(peer, pkt, len, now_ns);
 	send_staged_packets(peer, now_ns);
 }
 
@@ -381,6 +493,6 @@ void send_tun_gso(struct device *dev, const struct gso_packet *gp, uint64_t now_
 	}
 	/* No session (or a queue ahead): stage the rest in order, then flush as usual. */
 	for (; i < gp->segments; i++)
-		stage_packet(peer, scratch, gso_segment(gp, i, scratch));
+		stage_or_handshake(peer, scratch, gso_segment(gp, i, scratch), now_ns);
 	send_staged_packets(peer, now_ns);
 }

@@ -174,7 +174,7 @@ static inline void fz_begin(uint64_t seed)
 /* --- a device with captured I/O ------------------------------------------------------- */
 
 enum {
-	FZ_CAP_MAX = 320, /* > MAX_STAGED_PACKETS + GSO_MAX_SEGMENTS */
+	FZ_CAP_MAX = 320, /* > MAX_STAGED_PACKETS + tun_egress's TE_MAX_SEGMENTS */
 	FZ_PORT_A = 10001,
 	FZ_PORT_B = 10002,
 };

@@ -325,6 +325,37 @@ Test(hsqueue_device, backlog_128_under_load)
 	cr_assert_eq(a.dev->last_under_load_ns, H_T0 + MS(20), "set when taken, not when read");
 }
 
+/*
+ * A flood of well-framed initiations and responses from someone without a's public key
+ * (random bytes, so no valid mac1) takes no slot and is not "under load": c's genuine
+ * initiation read after 2000 of them is the only one queued, and gets a DH response.
+ */
+Test(hsqueue_device, junk_without_mac1_takes_no_slot)
+{
+	struct endpoint ep = endpoint_of(&c);
+	uint64_t now = H_T0 + MS(10);
+	size_t len;
+
+	for (unsigned int i = 0; i < 2000; i++) {
+		len = i % 2 ? sizeof(struct message_handshake_response)
+			    : sizeof(struct message_handshake_initiation);
+		randombytes_buf(a.dev->rx_buf, len);
+		a.dev->rx_buf[0] =
+			i % 2 ? MESSAGE_HANDSHAKE_RESPONSE : MESSAGE_HANDSHAKE_INITIATION;
+		memset(a.dev->rx_buf + 1, 0, 3);
+		cr_assert_eq(receive_classify(a.dev->rx_buf, len), a.dev->rx_buf[0]);
+		device_udp_receive(a.dev, a.dev->rx_buf, len, &ep, now);
+	}
+	cr_assert_eq(hsqueue_len(&a.dev->hsq), 0);
+	cr_assert_eq(a.dev->hs_dropped, 0);
+	queue_initiations(1, now);
+	cr_assert_eq(hsqueue_len(&a.dev->hsq), 1);
+	cr_assert_eq(device_handshakes_run(a.dev, now), 1);
+	cr_assert_eq(a.dev->last_under_load_ns, TIMER_OFF);
+	cr_assert_eq(a.nsent, 1);
+	cr_assert_eq(h_type(&a.sent[0]), MESSAGE_HANDSHAKE_RESPONSE);
+}
+
 /* Cookie replies and data are not queued. */
 Test(hsqueue_device, cookie_replies_and_data_inline)
 {
