@@ -364,10 +364,11 @@ static void report_ready(struct supervisor *s)
 /* -c: the config into the worker, the interface around it, PostUp. 0 or -1 (said why). */
 static int configure(struct supervisor *s)
 {
+	const struct uapi_client_bounds b = uapi_client_worker_bounds(&s->conf->dev);
 	char err[ERR_LEN];
 	int ret;
 
-	ret = uapi_client_set(s->ifname, &s->conf->dev);
+	ret = uapi_client_set_bounded(s->ifname, &s->conf->dev, &b);
 	if (ret == -EADDRINUSE && (s->conf->dev.flags & CFG_DEV_HAS_LISTEN_PORT)) {
 		fprintf(stderr, "wgd: cannot bind UDP port %u: %s\n", s->conf->dev.listen_port,
 			strerror(-ret));
@@ -375,7 +376,7 @@ static int configure(struct supervisor *s)
 	}
 	if (ret < 0) {
 		fprintf(stderr, "wgd: cannot configure %s through its UAPI socket: %s\n", s->ifname,
-			strerror(-ret));
+			uapi_client_worker_strerror(ret, &b, err, sizeof(err)));
 		return -1;
 	}
 	ret = ifconfig_init(&s->ic, s->ifname, err, sizeof(err));
