@@ -164,7 +164,7 @@ done
 for type in $singles; do
 	run_single "$type"
 done
-	for script in lifecycle ctl ctl2 daemon routes resolve control; do
+	for script in lifecycle ctl ctl2 daemon routes resolve control distrust; do
 		why=$(missing wgd)
 		if [ -z "$why" ] && [ "$script" = ctl ] && [ ! -x "$WGCTL" ]; then
 			why="ctl/wgctl not built"
