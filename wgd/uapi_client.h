@@ -26,7 +26,7 @@
 enum uapi_client_limits {
 	/*
 	 * wgctl's cap on a get reply (wg's 130 560-route test needs ~4 MB, a 100 000-peer
-	 * daemon ~45 MB): the reply buffer never grows past it.
+	 * daemon ~40 MB): the reply buffer never grows past it.
 	 */
 	UAPI_CLIENT_MAX_REPLY = 256 << 20,
 	/*
@@ -41,7 +41,7 @@ enum uapi_client_limits {
 	 * ... and a get reply may hold twice what the configured peers can produce (each at
 	 * most UAPI_CLIENT_PEER_REPLY_MAX bytes plus UAPI_CLIENT_AIP_REPLY_MAX per allowed
 	 * IP: every counter at its widest, a scoped IPv6 endpoint), plus this much for the
-	 * peers `wg set' adds at runtime (about 18 000 typical ones), and never more than
+	 * peers `wg set' adds at runtime (some 20 000 typical ones), and never more than
 	 * wgctl's UAPI_CLIENT_MAX_REPLY.
 	 */
 	UAPI_CLIENT_WORKER_SLACK = 8 << 20,

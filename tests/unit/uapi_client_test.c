@@ -652,7 +652,7 @@ static void *flood_thread(void *arg)
 }
 
 /* Private memory (VmData) of this process, from /proc/self/status, in bytes. */
-static size_t vm_data(void)
+__attribute__((unused)) static size_t vm_data(void)
 {
 	char line[256];
 	size_t kib = 0;
