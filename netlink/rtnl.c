@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 
 #include "netlink/rtnl_priv.h"
 
@@ -19,6 +20,18 @@ struct reply {
 	int kernel_err, fn_err;
 	bool is_done, is_interrupted;
 };
+
+int rtnl_seq_seed(uint32_t *seq)
+{
+	ssize_t n;
+
+	do
+		n = getrandom(seq, sizeof(*seq), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n == sizeof(*seq) ? 0 : -EIO;
+}
 
 int rtnl_open(struct rtnl **out)
 {
@@ -43,7 +56,9 @@ int rtnl_open(struct rtnl **out)
 		goto err_close;
 	}
 	nl->portid = mnl_socket_get_portid(nl->sock);
-	nl->seq = (uint32_t)time(NULL);
+	ret = rtnl_seq_seed(&nl->seq);
+	if (ret < 0)
+		goto err_close;
 	*out = nl;
 	return 0;
 
@@ -188,6 +203,33 @@ static void reply_read(struct rtnl *nl, uint32_t seq, int len, struct reply *r)
 	}
 }
 
+/*
+ * One datagram from the kernel into nl->buf: its length, or -errno. A process with
+ * CAP_NET_ADMIN in this namespace (the worker has it) may send to our port id; only the
+ * kernel (port 0) answers requests, so anything else is read and dropped here.
+ */
+static ssize_t recv_from_kernel(struct rtnl *nl)
+{
+	int fd = mnl_socket_get_fd(nl->sock);
+	struct sockaddr_nl from;
+	socklen_t alen;
+	ssize_t n;
+
+	for (;;) {
+		alen = sizeof(from);
+		n = recvfrom(fd, nl->buf, sizeof(nl->buf), MSG_TRUNC, (struct sockaddr *)&from,
+			     &alen);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (alen != sizeof(from) || from.nl_family != AF_NETLINK || from.nl_pid != 0)
+			continue;
+		/* the kernel never sends more than RTNL_RECV_LEN (rtnl_priv.h) */
+		return (size_t)n > sizeof(nl->buf) ? -ENOSPC : n;
+	}
+}
+
 int rtnl_talk(struct rtnl *nl, struct nlmsghdr *nlh, rtnl_msg_fn fn, void *ctx)
 {
 	struct reply r = { .fn = fn, .ctx = ctx };
@@ -199,11 +241,9 @@ int rtnl_talk(struct rtnl *nl, struct nlmsghdr *nlh, rtnl_msg_fn fn, void *ctx)
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	while (!r.is_done) {
-		n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
-		if (n < 0 && errno == EINTR)
-			continue;
+		n = recv_from_kernel(nl);
 		if (n < 0)
-			return -errno;
+			return (int)n;
 		reply_read(nl, nlh->nlmsg_seq, (int)n, &r);
 	}
 	if (r.kernel_err)

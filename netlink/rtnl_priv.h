@@ -31,6 +31,12 @@ struct rtnl {
 	uint8_t buf[RTNL_RECV_LEN];
 };
 
+/*
+ * A random first sequence number (getrandom(2)): replies are matched by it, so it must not
+ * be guessable from the clock by another process that can send to our port. 0 or -errno.
+ */
+int __must_check rtnl_seq_seed(uint32_t *seq);
+
 /* A request buffer, aligned for struct nlmsghdr. */
 struct rtnl_req {
 	_Alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_LEN];

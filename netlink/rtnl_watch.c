@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "netlink/rtnl_priv.h"
 #include "netlink/rtnl_watch.h"
@@ -56,7 +55,11 @@ int rtnl_watch_open(struct rtnl_watch **out, unsigned int what)
 		rtnl_watch_close(w);
 		return ret;
 	}
-	w->seq = (uint32_t)time(NULL);
+	ret = rtnl_seq_seed(&w->seq);
+	if (ret < 0) {
+		rtnl_watch_close(w);
+		return ret;
+	}
 	*out = w;
 	return 0;
 }

@@ -20,15 +20,17 @@ enum {
 /* The running peers' routes, the config's addresses and Table=; errors are logged. */
 static void sync_running(struct follow *f)
 {
+	const struct uapi_client_bounds b = uapi_client_worker_bounds(&f->conf->dev);
 	struct uapi_state running = { 0 };
+	char why[128];
 	int ret;
 
 	if (f->link_up == 0)
 		return; /* no routes on a down link: its coming up brings a sync */
-	ret = uapi_client_get(f->ic->ifname, &running);
+	ret = uapi_client_get_bounded(f->ic->ifname, &running, &b);
 	if (ret < 0) {
 		log_error("Cannot read the peers of %s to follow them: %s", f->ic->ifname,
-			  strerror(-ret));
+			  uapi_client_worker_strerror(ret, &b, why, sizeof(why)));
 		return;
 	}
 	if (ifconfig_sync_peers(f->ic, f->conf, &running.cfg) < 0)

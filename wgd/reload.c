@@ -40,16 +40,36 @@ static void fail(struct reload_result *res, const char *what, int err)
 	log_error("%s", res->error);
 }
 
-/* The set=1 that takes the device from what it runs to next->dev; counts the change. */
-static int sync_device(const char *ifname, const struct conf *next, struct reload_result *res)
+/* The same for an exchange with the worker, whose timeout and cap are named. */
+static void fail_worker(struct reload_result *res, const char *what, int err,
+			const struct uapi_client_bounds *b)
 {
+	char why[128];
+
+	snprintf(res->error, sizeof(res->error), "%s: %s", what,
+		 uapi_client_worker_strerror(err, b, why, sizeof(why)));
+	log_error("%s", res->error);
+}
+
+/*
+ * The set=1 that takes the device from what it runs to next->dev; counts the change.
+ * The worker runs what current configured (and what `wg set' added): the reply cap
+ * follows the larger of the two files.
+ */
+static int sync_device(const char *ifname, const struct conf *current, const struct conf *next,
+		       struct reload_result *res)
+{
+	struct uapi_client_bounds b = uapi_client_worker_bounds(&current->dev);
+	const struct uapi_client_bounds b_next = uapi_client_worker_bounds(&next->dev);
 	struct uapi_state running = { 0 };
 	struct cfg_device diff = { 0 };
 	int ret;
 
-	ret = uapi_client_get(ifname, &running);
+	if (b_next.max_reply > b.max_reply)
+		b = b_next;
+	ret = uapi_client_get_bounded(ifname, &running, &b);
 	if (ret < 0) {
-		fail(res, "Reload: cannot read the running configuration", ret);
+		fail_worker(res, "Reload: cannot read the running configuration", ret, &b);
 		return ret;
 	}
 	ret = cfg_sync_count(&res->summary.peers, &running.cfg, &next->dev);
@@ -61,9 +81,11 @@ static int sync_device(const char *ifname, const struct conf *next, struct reloa
 		fail(res, "Reload: cannot compute the configuration change", ret);
 		return ret;
 	}
-	ret = uapi_client_set(ifname, &diff);
+	ret = uapi_client_set_bounded(ifname, &diff, &b);
 	cfg_device_clear(&diff);
-	if (ret < 0)
+	if (ret == -ETIMEDOUT)
+		fail_worker(res, "Reload: the worker may yet apply the new peers", ret, &b);
+	else if (ret < 0)
 		fail(res, "Reload: the device refused the new configuration", ret);
 	return ret;
 }
@@ -224,9 +246,10 @@ int reload_apply(const char *ifname, const char *path, struct conf *current, str
 	ifconfig_policy_prepare(&next);
 	/* the file is the whole configuration: no FwMark means none (the key is required) */
 	next.dev.flags |= CFG_DEV_HAS_FWMARK;
-	ret = sync_device(ifname, &next, res);
+	ret = sync_device(ifname, current, &next, res);
 	if (ret < 0) {
-		log_error("Reload aborted: nothing changed");
+		/* a set=1 sent but not answered may still be committed, atomically, later */
+		log_error(ret == -ETIMEDOUT ? "Reload aborted" : "Reload aborted: nothing changed");
 		conf_clear(&next);
 		return ret;
 	}

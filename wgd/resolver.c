@@ -249,6 +249,9 @@ static void note_failure(struct resolver_job *j, int error, int sys_errno, uint6
 static void apply(struct resolver *r, struct resolver_job *j, const struct resolver_record *rec)
 {
 	char tag[RESOLVER_PEER_TAG_LEN + 1], addr[INET6_ADDRSTRLEN] = "?";
+	/* a set's reply is one line: only the deadline matters, so no config is needed */
+	const struct uapi_client_bounds b = uapi_client_worker_bounds(NULL);
+	char why[128];
 	struct cfg_device dev = { 0 };
 	struct cfg_peer *peer = cfg_device_add_peer(&dev);
 	int ret = -ENOMEM;
@@ -259,11 +262,12 @@ static void apply(struct resolver *r, struct resolver_job *j, const struct resol
 		memcpy(peer->public_key, j->public_key, sizeof(peer->public_key));
 		peer->flags = CFG_PEER_UPDATE_ONLY | CFG_PEER_HAS_ENDPOINT;
 		resolver_record_sockaddr(rec, &peer->endpoint);
-		ret = uapi_client_set(r->ifname, &dev);
+		ret = uapi_client_set_bounded(r->ifname, &dev, &b);
 	}
 	cfg_device_clear(&dev);
 	if (ret < 0) {
-		log_error("peer %s...: cannot set the endpoint %s: %s", tag, addr, strerror(-ret));
+		log_error("peer %s...: cannot set the endpoint %s: %s", tag, addr,
+			  uapi_client_worker_strerror(ret, &b, why, sizeof(why)));
 		return;
 	}
 	j->is_done = true;

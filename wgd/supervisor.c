@@ -57,6 +57,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,8 @@
 
 enum {
 	STOP_TIMEOUT_MS = 5000, /* SIGTERM to SIGKILL for a worker that does not stop */
+	/* fork to the ready byte; a worker that hangs before it must not hang us */
+	READY_TIMEOUT_MS = 10000,
 	STOP_POLL_MS = 20,
 	ERR_LEN = 512,
 };
@@ -303,16 +306,31 @@ out:
 	return ret;
 }
 
-/* Blocks until the worker reports it serves; false if it failed (it said why). */
+/*
+ * Waits until the worker reports it serves, at most READY_TIMEOUT_MS; false if it failed
+ * (it said why) or did not answer in time (said here).
+ */
 static bool worker_wait_ready(int fd)
 {
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint64_t deadline = clock_boottime_ns() + (uint64_t)READY_TIMEOUT_MS * 1000000, now;
 	char byte = 0;
-	ssize_t n;
+	ssize_t n = -1;
+	int ready;
 
-	do
-		n = read(fd, &byte, 1);
-	while (n < 0 && errno == EINTR);
+	do {
+		now = clock_boottime_ns();
+		ready = now < deadline ? poll(&pfd, 1, (int)((deadline - now) / 1000000) + 1) : 0;
+	} while (ready < 0 && errno == EINTR);
+	if (ready > 0) {
+		do
+			n = read(fd, &byte, 1);
+		while (n < 0 && errno == EINTR);
+	}
 	close(fd);
+	if (ready == 0)
+		fprintf(stderr, "wgd: the worker did not report ready within %d s\n",
+			READY_TIMEOUT_MS / 1000);
 	return n == 1 && byte == WGD_READY_BYTE;
 }
 
@@ -341,6 +359,7 @@ static void worker_stop(struct supervisor *s)
 		return;
 	/* EPERM without CAP_KILL (a lean systemd unit): the lifeline suffices then */
 	kill(s->worker, SIGTERM);
+	kill(s->worker, SIGCONT); /* a stopped worker would act on neither before SIGKILL */
 	for (int waited = 0; !worker_reap(s); waited += STOP_POLL_MS) {
 		if (waited >= STOP_TIMEOUT_MS) {
 			log_error("The worker (pid %ld) did not stop; killing it", (long)s->worker);
@@ -378,10 +397,11 @@ static void report_ready(struct supervisor *s)
 /* -c: the config into the worker, the interface around it, PostUp. 0 or -1 (said why). */
 static int configure(struct supervisor *s)
 {
+	const struct uapi_client_bounds b = uapi_client_worker_bounds(&s->conf->dev);
 	char err[ERR_LEN];
 	int ret;
 
-	ret = uapi_client_set(s->ifname, &s->conf->dev);
+	ret = uapi_client_set_bounded(s->ifname, &s->conf->dev, &b);
 	if (ret == -EADDRINUSE && (s->conf->dev.flags & CFG_DEV_HAS_LISTEN_PORT)) {
 		fprintf(stderr, "wgd: cannot bind UDP port %u: %s\n", s->conf->dev.listen_port,
 			strerror(-ret));
@@ -389,7 +409,7 @@ static int configure(struct supervisor *s)
 	}
 	if (ret < 0) {
 		fprintf(stderr, "wgd: cannot configure %s through its UAPI socket: %s\n", s->ifname,
-			strerror(-ret));
+			uapi_client_worker_strerror(ret, &b, err, sizeof(err)));
 		return -1;
 	}
 	ret = ifconfig_init(&s->ic, s->ifname, err, sizeof(err));

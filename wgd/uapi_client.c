@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +17,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto/key.h"
+#include "wgd/clock.h"
 #include "wgd/uapi.h"
 #include "wgd/uapi_client.h"
 
@@ -30,7 +33,50 @@
 enum {
 	VALUE_MAX = 128, /* longer than any well-formed value ("[v6%zone]:port" is ~70) */
 	READ_CHUNK = 64 << 10,
+	CONNECT_RETRY_MS = 10, /* a full listen backlog: try again until the deadline */
+	NS_PER_MS = 1000000,
 };
+
+/*
+ * One exchange's limits: a CLOCK_BOOTTIME deadline (0 = none) and a reply cap. Without a
+ * deadline every call blocks as before (and SO_SNDTIMEO/SO_RCVTIMEO set by a caller still
+ * apply); with one, each call is non-blocking and poll() waits for what time is left.
+ */
+struct exchange {
+	uint64_t deadline_ns;
+	size_t max_reply;
+};
+
+static struct exchange exchange_start(const struct uapi_client_bounds *b)
+{
+	struct exchange x = { .max_reply = UAPI_CLIENT_MAX_REPLY };
+
+	if (b && b->max_reply)
+		x.max_reply = b->max_reply;
+	if (b && b->timeout_ms)
+		x.deadline_ns = clock_boottime_ns() + (uint64_t)b->timeout_ms * NS_PER_MS;
+	return x;
+}
+
+/* Waits until fd is ready for events or the deadline passes (-ETIMEDOUT). */
+static int exchange_wait(const struct exchange *x, int fd, short events)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	uint64_t now;
+	int n;
+
+	for (;;) {
+		now = clock_boottime_ns();
+		if (now >= x->deadline_ns)
+			return -ETIMEDOUT;
+		/* rounded up, so a wait never ends just before the deadline and spins */
+		n = poll(&pfd, 1, (int)((x->deadline_ns - now + NS_PER_MS - 1) / NS_PER_MS));
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
 
 /* --- a wiping text buffer -------------------------------------------------------------- */
 
@@ -58,7 +104,37 @@ static int sock_addr(struct sockaddr_un *addr, const char *ifname)
 	return n > 0 && (size_t)n < sizeof(addr->sun_path) ? 0 : -ENAMETOOLONG;
 }
 
-int uapi_client_connect(const char *ifname)
+/*
+ * connect(2) on a fresh socket. With a deadline the socket is non-blocking, and a full
+ * listen backlog (EAGAIN: a daemon that stopped accepting) is retried until it passes.
+ */
+static int connect_until(const struct sockaddr_un *addr, const struct exchange *x)
+{
+	const struct timespec pause = { 0, CONNECT_RETRY_MS * NS_PER_MS };
+	int fd, ret;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (x->deadline_ns ? SOCK_NONBLOCK : 0), 0);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0)
+			return fd;
+		ret = -errno;
+		if (ret == -EINTR)
+			continue;
+		if (ret != -EAGAIN || !x->deadline_ns)
+			break;
+		if (clock_boottime_ns() >= x->deadline_ns) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		nanosleep(&pause, NULL);
+	}
+	close(fd);
+	return ret;
+}
+
+static int connect_bounded(const char *ifname, const struct exchange *x)
 {
 	struct sockaddr_un addr;
 	struct stat st;
@@ -71,17 +147,21 @@ int uapi_client_connect(const char *ifname)
 		return errno == ENOENT ? -ENODEV : -errno;
 	if (!S_ISSOCK(st.st_mode))
 		return -ENODEV;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (const struct sockaddr *)&addr, sizeof(addr)) == 0)
+	fd = connect_until(&addr, x);
+	if (fd >= 0)
 		return fd;
-	ret = -errno;
-	close(fd);
+	ret = fd;
 	/* As wg(8) does: a socket nobody listens on is a dead daemon's leftover. */
 	if (ret == -ECONNREFUSED)
 		unlink(addr.sun_path);
 	return ret == -ECONNREFUSED || ret == -ENOENT ? -ENODEV : ret;
+}
+
+int uapi_client_connect(const char *ifname)
+{
+	const struct exchange x = exchange_start(NULL);
+
+	return connect_bounded(ifname, &x);
 }
 
 int uapi_client_peer_pid(const char *ifname, pid_t *pid)
@@ -169,19 +249,34 @@ void uapi_iflist_clear(struct uapi_iflist *l)
 	l->len = 0;
 }
 
-int uapi_client_write_all(int fd, const char *p, size_t len)
+static int write_all(int fd, const char *p, size_t len, const struct exchange *x)
 {
+	int flags = MSG_NOSIGNAL | (x->deadline_ns ? MSG_DONTWAIT : 0), ret;
+
 	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = send(fd, p, len, flags);
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && x->deadline_ns && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			ret = exchange_wait(x, fd, POLLOUT);
+			if (ret < 0)
+				return ret;
+			continue;
+		}
 		if (n < 0)
 			return -errno;
 		p += n;
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int uapi_client_write_all(int fd, const char *p, size_t len)
+{
+	const struct exchange x = exchange_start(NULL);
+
+	return write_all(fd, p, len, &x);
 }
 
 /* The end of the first empty line at or after from, or 0. */
@@ -194,20 +289,31 @@ static size_t reply_end(const struct uapi_buf *b, size_t from)
 	return 0;
 }
 
-/* Reads one reply, up to and including its empty line, into b. */
-static int read_reply(int fd, struct uapi_buf *b)
+/*
+ * Reads one reply, up to and including its empty line, into b. No read goes past
+ * x->max_reply, so the buffer never grows beyond the power of two at or above it.
+ */
+static int read_reply(int fd, struct uapi_buf *b, const struct exchange *x)
 {
-	size_t end = 0, from;
+	int flags = x->deadline_ns ? MSG_DONTWAIT : 0, ret;
+	size_t end = 0, from, room;
 	ssize_t n;
 
 	while (!end) {
-		if (b->len >= UAPI_CLIENT_MAX_REPLY)
+		if (b->len >= x->max_reply)
 			return -EMSGSIZE;
-		if (uapi_buf_reserve(b, READ_CHUNK) < 0)
+		room = x->max_reply - b->len < READ_CHUNK ? x->max_reply - b->len : READ_CHUNK;
+		if (uapi_buf_reserve(b, room) < 0)
 			return -ENOMEM;
-		n = read(fd, b->data + b->len, READ_CHUNK);
+		n = recv(fd, b->data + b->len, room, flags);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && x->deadline_ns && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			ret = exchange_wait(x, fd, POLLIN);
+			if (ret < 0)
+				return ret;
+			continue;
+		}
 		if (n < 0)
 			return -errno;
 		if (n == 0)
@@ -526,30 +632,44 @@ int uapi_client_get_parse(struct uapi_state *out, const char *text, size_t len)
 	return ret;
 }
 
-int uapi_client_get_fd(int fd, struct uapi_state *out)
+static int get_exchange(int fd, struct uapi_state *out, const struct exchange *x)
 {
 	static const char req[] = "get=1\n\n";
 	struct uapi_buf b = { 0 };
 	int ret;
 
-	ret = uapi_client_write_all(fd, req, sizeof(req) - 1);
+	ret = write_all(fd, req, sizeof(req) - 1, x);
 	if (!ret)
-		ret = read_reply(fd, &b);
+		ret = read_reply(fd, &b, x);
 	if (!ret)
 		ret = uapi_client_get_parse(out, b.data, b.len);
 	uapi_buf_free(&b);
 	return ret;
 }
 
-int uapi_client_get(const char *ifname, struct uapi_state *out)
+int uapi_client_get_fd(int fd, struct uapi_state *out, const struct uapi_client_bounds *b)
 {
-	int fd = uapi_client_connect(ifname), ret;
+	const struct exchange x = exchange_start(b);
+
+	return get_exchange(fd, out, &x);
+}
+
+int uapi_client_get_bounded(const char *ifname, struct uapi_state *out,
+			    const struct uapi_client_bounds *b)
+{
+	const struct exchange x = exchange_start(b);
+	int fd = connect_bounded(ifname, &x), ret;
 
 	if (fd < 0)
 		return fd;
-	ret = uapi_client_get_fd(fd, out);
+	ret = get_exchange(fd, out, &x);
 	close(fd);
 	return ret;
+}
+
+int uapi_client_get(const char *ifname, struct uapi_state *out)
+{
+	return uapi_client_get_bounded(ifname, out, NULL);
 }
 
 void uapi_state_clear(struct uapi_state *s)
@@ -599,7 +719,8 @@ static int put_allowedip(struct uapi_buf *b, const struct cfg_allowedip *aip)
 	    !inet_ntop(aip->family, &aip->ip6, ip, sizeof(ip)) ||
 	    aip->cidr > (aip->family == AF_INET ? 32 : 128))
 		return -EINVAL;
-	return uapi_buf_printf(b, "allowed_ip=%s%s/%u\n", aip->is_removal ? "-" : "", ip, aip->cidr);
+	return uapi_buf_printf(b, "allowed_ip=%s%s/%u\n", aip->is_removal ? "-" : "", ip,
+			       aip->cidr);
 }
 
 static int put_peer(struct uapi_buf *b, const struct cfg_peer *peer)
@@ -616,7 +737,7 @@ static int put_peer(struct uapi_buf *b, const struct cfg_peer *peer)
 		ret = put_endpoint(b, &peer->endpoint);
 	if (!ret && (peer->flags & CFG_PEER_HAS_PERSISTENT_KEEPALIVE))
 		ret = uapi_buf_printf(b, "persistent_keepalive_interval=%u\n",
-				  peer->persistent_keepalive_s);
+				      peer->persistent_keepalive_s);
 	if (!ret && (peer->flags & CFG_PEER_REPLACE_ALLOWEDIPS))
 		ret = uapi_buf_printf(b, "replace_allowed_ips=true\n");
 	for (size_t i = 0; !ret && i < peer->allowedips_len; i++)
@@ -678,7 +799,7 @@ static int parse_set_reply(const struct uapi_buf *b)
 	return -(int)n;
 }
 
-int uapi_client_set_fd(int fd, const struct cfg_device *cfg)
+static int set_exchange(int fd, const struct cfg_device *cfg, const struct exchange *x)
 {
 	struct uapi_buf reply = { 0 };
 	size_t len = 0;
@@ -688,25 +809,74 @@ int uapi_client_set_fd(int fd, const struct cfg_device *cfg)
 	ret = uapi_client_set_format(&msg, &len, cfg);
 	if (ret < 0)
 		return ret;
-	wret = uapi_client_write_all(fd, msg, len);
+	wret = write_all(fd, msg, len, x);
 	uapi_client_text_free(msg, len);
+	/* out of time already: the daemon cannot have answered either */
+	if (wret == -ETIMEDOUT)
+		return wret;
 	/* a daemon that stopped reading early may still have answered: prefer its errno */
-	ret = read_reply(fd, &reply);
+	ret = read_reply(fd, &reply, x);
 	if (!ret)
 		ret = parse_set_reply(&reply);
-	else if (wret < 0)
+	else if (wret < 0 && ret != -ETIMEDOUT)
 		ret = wret;
 	uapi_buf_free(&reply);
 	return ret;
 }
 
-int uapi_client_set(const char *ifname, const struct cfg_device *cfg)
+int uapi_client_set_fd(int fd, const struct cfg_device *cfg, const struct uapi_client_bounds *b)
 {
-	int fd = uapi_client_connect(ifname), ret;
+	const struct exchange x = exchange_start(b);
+
+	return set_exchange(fd, cfg, &x);
+}
+
+int uapi_client_set_bounded(const char *ifname, const struct cfg_device *cfg,
+			    const struct uapi_client_bounds *b)
+{
+	const struct exchange x = exchange_start(b);
+	int fd = connect_bounded(ifname, &x), ret;
 
 	if (fd < 0)
 		return fd;
-	ret = uapi_client_set_fd(fd, cfg);
+	ret = set_exchange(fd, cfg, &x);
 	close(fd);
 	return ret;
+}
+
+int uapi_client_set(const char *ifname, const struct cfg_device *cfg)
+{
+	return uapi_client_set_bounded(ifname, cfg, NULL);
+}
+
+/* --- the supervisor's bounds on its worker ----------------------------------------------- */
+
+struct uapi_client_bounds uapi_client_worker_bounds(const struct cfg_device *cfg)
+{
+	struct uapi_client_bounds b = { .timeout_ms = UAPI_CLIENT_WORKER_TIMEOUT_MS };
+	size_t items = 0, reply = 0;
+
+	for (size_t i = 0; cfg && i < cfg->peers_len; i++) {
+		items += 1 + cfg->peers[i].allowedips_len;
+		reply += UAPI_CLIENT_PEER_REPLY_MAX +
+			 cfg->peers[i].allowedips_len * UAPI_CLIENT_AIP_REPLY_MAX;
+	}
+	b.timeout_ms += (unsigned int)(items / UAPI_CLIENT_WORKER_ITEMS_PER_S) * 1000;
+	b.max_reply = UAPI_CLIENT_WORKER_SLACK + 2 * reply;
+	if (b.max_reply > UAPI_CLIENT_MAX_REPLY)
+		b.max_reply = UAPI_CLIENT_MAX_REPLY;
+	return b;
+}
+
+const char *uapi_client_worker_strerror(int err, const struct uapi_client_bounds *b, char *buf,
+					size_t len)
+{
+	if (err == -ETIMEDOUT)
+		snprintf(buf, len, "the worker did not answer within %u s",
+			 (b->timeout_ms + 999) / 1000);
+	else if (err == -EMSGSIZE)
+		snprintf(buf, len, "the worker's reply exceeds %zu KiB", b->max_reply >> 10);
+	else
+		snprintf(buf, len, "%s", strerror(-err));
+	return buf;
 }

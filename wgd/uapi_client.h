@@ -24,8 +24,40 @@
 #endif
 
 enum uapi_client_limits {
-	/* a get reply larger than this is refused (wg's 130 560-route test needs ~4 MB) */
+	/*
+	 * wgctl's cap on a get reply (wg's 130 560-route test needs ~4 MB, a 100 000-peer
+	 * daemon ~40 MB): the reply buffer never grows past it.
+	 */
 	UAPI_CLIENT_MAX_REPLY = 256 << 20,
+	/*
+	 * The supervisor's bounds on its own worker, which parses the network and so is not
+	 * trusted: every exchange (connect to last byte) ends within this time, plus a second
+	 * per UAPI_CLIENT_WORKER_ITEMS_PER_S configured peers and allowed IPs, so a big
+	 * config file still applies on a slow machine...
+	 */
+	UAPI_CLIENT_WORKER_TIMEOUT_MS = 5000,
+	UAPI_CLIENT_WORKER_ITEMS_PER_S = 10000,
+	/*
+	 * ... and a get reply may hold twice what the configured peers can produce (each at
+	 * most UAPI_CLIENT_PEER_REPLY_MAX bytes plus UAPI_CLIENT_AIP_REPLY_MAX per allowed
+	 * IP: every counter at its widest, a scoped IPv6 endpoint), plus this much for the
+	 * peers `wg set' adds at runtime (some 20 000 typical ones), and never more than
+	 * wgctl's UAPI_CLIENT_MAX_REPLY.
+	 */
+	UAPI_CLIENT_WORKER_SLACK = 8 << 20,
+	UAPI_CLIENT_PEER_REPLY_MAX = 512,
+	UAPI_CLIENT_AIP_REPLY_MAX = 56, /* "allowed_ip=" + a full IPv6 address + "/128\n" */
+};
+
+/*
+ * How long and how large one exchange may be. wgctl, like wg(8), waits for the daemon as
+ * long as it takes (an administrator can interrupt it) and takes replies up to
+ * UAPI_CLIENT_MAX_REPLY: that is a NULL bounds. A timeout fails the exchange with
+ * -ETIMEDOUT, a longer reply with -EMSGSIZE.
+ */
+struct uapi_client_bounds {
+	unsigned int timeout_ms; /* connect to the reply's last byte; 0 = no deadline */
+	size_t max_reply;	 /* bytes; 0 = UAPI_CLIENT_MAX_REPLY */
 };
 
 /* What a get reports besides the configuration; zero when the daemon omits it. */
@@ -64,6 +96,22 @@ int __must_check uapi_client_get(const char *ifname, struct uapi_state *out);
 /* set=1 on a fresh connection. Returns 0 or the daemon's errno, always negative. */
 int __must_check uapi_client_set(const char *ifname, const struct cfg_device *cfg);
 
+/* The same within bounds b (NULL: none, as above). */
+int __must_check uapi_client_get_bounded(const char *ifname, struct uapi_state *out,
+					 const struct uapi_client_bounds *b);
+int __must_check uapi_client_set_bounded(const char *ifname, const struct cfg_device *cfg,
+					 const struct uapi_client_bounds *b);
+
+/*
+ * The supervisor's bounds for a worker configured with cfg (NULL: no config file), from
+ * the figures above.
+ */
+struct uapi_client_bounds uapi_client_worker_bounds(const struct cfg_device *cfg);
+
+/* A log text for a bounded exchange's error: the deadline and the cap in words. */
+const char *uapi_client_worker_strerror(int err, const struct uapi_client_bounds *b, char *buf,
+					size_t len);
+
 /* The pid of the process that serves ifname's socket (SO_PEERCRED). 0 or -errno. */
 int __must_check uapi_client_peer_pid(const char *ifname, pid_t *pid);
 
@@ -79,10 +127,12 @@ void uapi_state_clear(struct uapi_state *s);
 /* Sends all of p on the stream fd (no SIGPIPE), through EINTR. 0 or -errno. */
 int __must_check uapi_client_write_all(int fd, const char *p, size_t len);
 
-/* Sends get=1 on fd and reads and parses the reply. */
-int __must_check uapi_client_get_fd(int fd, struct uapi_state *out);
-/* Sends cfg as set=1 on fd and reads the errno reply. */
-int __must_check uapi_client_set_fd(int fd, const struct cfg_device *cfg);
+/* Sends get=1 on fd and reads and parses the reply, within b (may be NULL). */
+int __must_check uapi_client_get_fd(int fd, struct uapi_state *out,
+				    const struct uapi_client_bounds *b);
+/* Sends cfg as set=1 on fd and reads the errno reply, within b (may be NULL). */
+int __must_check uapi_client_set_fd(int fd, const struct cfg_device *cfg,
+				    const struct uapi_client_bounds *b);
 
 /*
  * Parses a complete get reply ("key=value\n"... "errno=N\n\n"; len bytes, no NUL needed).

@@ -168,10 +168,10 @@ done
 # against wgd and wireguard-go (ctl.sh, ctl2.sh, control.sh), the daemon's descriptors and
 # logs (daemon.sh), routes that follow the peers (routes.sh), endpoint names (resolve.sh),
 # the worker's confinement (confine.sh), the kernel selftest's cases (selftest.sh),
-# the data plane's loop and small-MTU cases (dataplane.sh).
+# the data plane's loop and small-MTU cases (dataplane.sh), a hung worker (distrust.sh).
 # They need wgd and wgctl.
 if [ "${NETNS_CONTROL:-1}" = 1 ]; then
-	for script in lifecycle ctl ctl2 daemon routes resolve control confine selftest dataplane; do
+	for script in lifecycle ctl ctl2 daemon routes resolve control confine selftest dataplane distrust; do
 		why=$(missing wgd)
 		if [ -z "$why" ] && [ ! -x "$WGCTL" ]; then
 			why="ctl/wgctl not built"

@@ -473,3 +473,30 @@ Test(linkwatch, overrun_reports_enobufs_and_query_recovers, .init = link_setup,
 	cr_assert_eq(read_state(&flags), 0);
 	cr_assert_eq(flags & IFF_UP, 0);
 }
+
+/*
+ * A link notification sent by a process (root here; the worker could, with CAP_NET_ADMIN)
+ * straight to the watch's port id: only the kernel speaks for links, so it is dropped.
+ */
+Test(linkwatch, notification_from_a_process_is_dropped, .init = link_setup, .fini = link_teardown)
+{
+	_Alignas(struct nlmsghdr) uint8_t buf[512] = { 0 };
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK }, me = { .nl_family = AF_NETLINK };
+	struct pollfd pfd = { .fd = rtnl_watch_fd(watch), .events = POLLIN };
+	socklen_t alen = sizeof(to);
+	struct seen s = { 0 };
+	uint8_t *pos = buf;
+	int fd;
+
+	cr_assert_eq(getsockname(rtnl_watch_fd(watch), (struct sockaddr *)&to, &alen), 0);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	put_link(&pos, RTM_NEWLINK, ifindex, IFF_UP | IFF_RUNNING);
+	cr_assert_eq(sendto(fd, buf, (size_t)(pos - buf), 0, (struct sockaddr *)&to, sizeof(to)),
+		     pos - buf, "sendto: %m");
+	cr_assert_eq(poll(&pfd, 1, 2000), 1, "the forged message did not arrive");
+	cr_assert_eq(rtnl_watch_read(watch, record, &s), 0);
+	cr_assert_eq(s.n, 0, "a forged notification was taken");
+	close(fd);
+}

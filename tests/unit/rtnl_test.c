@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -807,4 +809,73 @@ Test(rtnl, rules_priority)
 		cr_assert(not(rule_listed(flag, "lookup 1234")));
 	}
 	cr_assert(eq(int, rtnl_rule_add(nl, AF_UNIX, 1, 0, false, -1, 0), -EAFNOSUPPORT));
+}
+
+/* ---- who may answer ---- */
+
+/*
+ * A NETLINK_ROUTE socket of another process in this namespace (as root it may send to
+ * any port id, as the worker may with CAP_NET_ADMIN): port id of the sender, or fails.
+ */
+static int forger_open(void)
+{
+	struct sockaddr_nl me = { .nl_family = AF_NETLINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	cr_assert(ge(int, fd, 0), "socket: %s", strerror(errno));
+	cr_assert(eq(int, bind(fd, (struct sockaddr *)&me, sizeof(me)), 0));
+	return fd;
+}
+
+/* Sends an NLMSG_ERROR carrying err, with seq and our socket's port id, to nl's port. */
+static void forge_error(int fd, uint32_t seq, int err)
+{
+	_Alignas(struct nlmsghdr) uint8_t buf[256] = { 0 };
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK, .nl_pid = nl->portid };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsgerr *e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
+
+	nlh->nlmsg_type = NLMSG_ERROR;
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_pid = nl->portid;
+	e->error = err;
+	e->msg.nlmsg_len = sizeof(struct nlmsghdr);
+	e->msg.nlmsg_seq = seq;
+	e->msg.nlmsg_pid = nl->portid;
+	cr_assert(eq(sz,
+		     (size_t)sendto(fd, buf, nlh->nlmsg_len, 0, (struct sockaddr *)&to, sizeof(to)),
+		     (size_t)nlh->nlmsg_len),
+		  "sendto: %s", strerror(errno));
+}
+
+/*
+ * An error reply with the very sequence number our next request gets, queued before the
+ * request by a userspace sender: it must be dropped, and the kernel's ACK taken.
+ */
+Test(rtnl, reply_forged_by_another_socket_is_ignored)
+{
+	int fd;
+
+	netns_enter();
+	fd = forger_open();
+	forge_error(fd, nl->seq + 1, -EPERM);
+	forge_error(fd, nl->seq + 1, -EPERM);
+	cr_assert(eq(int, rtnl_link_set_up(nl, ifindex("lo"), true), 0));
+	/* the socket stays in step: the next request gets its own answer */
+	cr_assert(eq(int, rtnl_link_set_up(nl, 99999, true), -ENODEV));
+	close(fd);
+}
+
+/* Sequence numbers come from getrandom(2), not the clock another process can read. */
+Test(rtnl, sequence_numbers_are_random)
+{
+	uint32_t now = (uint32_t)time(NULL);
+	struct rtnl *other;
+
+	netns_enter();
+	cr_assert(eq(int, rtnl_open(&other), 0));
+	cr_assert(ne(u32, nl->seq, other->seq), "two sockets opened at once share seq %u", nl->seq);
+	/* within a minute of the clock: one chance in 35 million for a random number */
+	cr_assert(gt(u32, nl->seq - now + 60, 120), "seq %u is the clock %u", nl->seq, now);
+	rtnl_close(other);
 }

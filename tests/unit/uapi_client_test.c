@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -428,7 +430,7 @@ Test(uapi_client, get_fd_sends_get_and_reads_one_reply)
 
 	pair(sv);
 	cr_assert(eq(sz, (size_t)write(sv[1], reply, sizeof(reply) - 1), sizeof(reply) - 1));
-	cr_assert(eq(int, uapi_client_get_fd(sv[0], &st), 0));
+	cr_assert(eq(int, uapi_client_get_fd(sv[0], &st, NULL), 0));
 	cr_assert_str_eq(drain(sv[1]), "get=1\n\n");
 	cr_assert(eq(u16, st.cfg.listen_port, 7));
 	uapi_state_clear(&st);
@@ -436,7 +438,7 @@ Test(uapi_client, get_fd_sends_get_and_reads_one_reply)
 	/* the daemon hangs up mid-reply */
 	cr_assert(eq(sz, (size_t)write(sv[1], "listen_port=7\n", 14), 14));
 	shutdown(sv[1], SHUT_WR);
-	cr_assert(eq(int, uapi_client_get_fd(sv[0], &st), -EPROTO));
+	cr_assert(eq(int, uapi_client_get_fd(sv[0], &st, NULL), -EPROTO));
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -464,7 +466,8 @@ Test(uapi_client, set_fd_returns_daemon_errno)
 		cr_assert(eq(sz, (size_t)write(sv[1], cases[i].reply, strlen(cases[i].reply)),
 			     strlen(cases[i].reply)));
 		shutdown(sv[1], SHUT_WR);
-		cr_assert(eq(int, uapi_client_set_fd(sv[0], &cfg), cases[i].ret), "case %zu", i + 1);
+		cr_assert(eq(int, uapi_client_set_fd(sv[0], &cfg, NULL), cases[i].ret),
+			  "case %zu", i + 1);
 		cr_assert_str_eq(drain(sv[1]), "set=1\nlisten_port=9\n\n");
 		close(sv[0]);
 		close(sv[1]);
@@ -538,8 +541,8 @@ static void *client_thread(void *arg)
 {
 	struct client_job *job = arg;
 
-	job->ret = job->set ? uapi_client_set_fd(job->fd, job->set)
-			    : uapi_client_get_fd(job->fd, &job->got);
+	job->ret = job->set ? uapi_client_set_fd(job->fd, job->set, NULL)
+			    : uapi_client_get_fd(job->fd, &job->got, NULL);
 	atomic_store(&job->done, true);
 	return NULL;
 }
@@ -624,4 +627,195 @@ Test(uapi_client, round_trip_with_wgd_device)
 	uapi_server_clear(&srv);
 	device_destroy(dev);
 	loop_clear(&loop);
+}
+
+/* --- the supervisor's bounds on an untrusted daemon (its worker) --------------------- */
+
+struct flooder {
+	int fd;
+	size_t written;
+};
+
+/* A daemon whose get reply never ends: unknown keys, no blank line, until the client goes. */
+static void *flood_thread(void *arg)
+{
+	struct flooder *f = arg;
+	char line[4096];
+	ssize_t n;
+
+	memset(line, 'x', sizeof(line));
+	memcpy(line, "junk=", 5);
+	line[sizeof(line) - 1] = '\n';
+	while ((n = send(f->fd, line, sizeof(line), MSG_NOSIGNAL)) > 0)
+		f->written += (size_t)n;
+	return NULL;
+}
+
+/* Private memory (VmData) of this process, from /proc/self/status, in bytes. */
+__attribute__((unused)) static size_t vm_data(void)
+{
+	char line[256];
+	size_t kib = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	cr_assert(not(eq(ptr, f, NULL)));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmData: %zu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib << 10;
+}
+
+/*
+ * An endless reply stops at the cap: -EMSGSIZE after reading no more than the cap, with
+ * the process's private memory limited to its size now plus 4 caps (the read buffer
+ * grows to a power of two, and is copied once while growing). The old fixed cap of
+ * 256 MiB would have run into that limit (-ENOMEM) long before.
+ */
+Test(uapi_client, endless_reply_stops_at_the_cap, .timeout = 10)
+{
+	const struct uapi_client_bounds b = { .timeout_ms = 20000, .max_reply = 4 << 20 };
+	struct flooder f = { 0 };
+	struct uapi_state st = { 0 };
+	struct rlimit lim;
+	pthread_t t;
+	int sv[2], pending = 0;
+
+	pair(sv);
+	f.fd = sv[1];
+	cr_assert(eq(int, pthread_create(&t, NULL, flood_thread, &f), 0));
+#if !defined(__SANITIZE_ADDRESS__)
+	/* ASan reserves terabytes of shadow: there the read count below must do */
+	lim.rlim_cur = lim.rlim_max = vm_data() + 4 * b.max_reply;
+	cr_assert(eq(int, setrlimit(RLIMIT_DATA, &lim), 0));
+#else
+	(void)lim;
+#endif
+	cr_assert(eq(int, uapi_client_get_fd(sv[0], &st, &b), -EMSGSIZE));
+	shutdown(sv[0], SHUT_RDWR); /* the flooder's send fails: it stops */
+	cr_assert(eq(int, ioctl(sv[0], FIONREAD, &pending), 0));
+	pthread_join(t, NULL);
+	cr_assert(le(sz, f.written - (size_t)pending, b.max_reply), "read %zu of %zu written",
+		  f.written - (size_t)pending, f.written);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A daemon that never answers: -ETIMEDOUT once the deadline has passed, not before. */
+Test(uapi_client, stalled_reply_times_out, .timeout = 10)
+{
+	const struct uapi_client_bounds b = { .timeout_ms = 300 };
+	struct uapi_state st = { 0 };
+	uint64_t t0 = clock_boottime_ns();
+	int sv[2];
+
+	pair(sv);
+	cr_assert(eq(int, uapi_client_get_fd(sv[0], &st, &b), -ETIMEDOUT));
+	cr_assert(ge(u64, clock_boottime_ns() - t0, 300 * 1000000ULL));
+	cr_assert_str_eq(drain(sv[1]), "get=1\n\n");
+	/* a set's reply, likewise */
+	t0 = clock_boottime_ns();
+	cr_assert(eq(int, uapi_client_set_fd(sv[0], &(struct cfg_device){ 0 }, &b), -ETIMEDOUT));
+	cr_assert(ge(u64, clock_boottime_ns() - t0, 300 * 1000000ULL));
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A daemon that stops reading: a set larger than the socket buffers times out in send. */
+Test(uapi_client, stalled_request_times_out, .timeout = 10)
+{
+	const struct uapi_client_bounds b = { .timeout_ms = 300 };
+	struct cfg_device cfg = { 0 };
+	int sv[2];
+
+	for (int i = 0; i < 20000; i++) {
+		struct cfg_peer *p = cfg_device_add_peer(&cfg);
+
+		cr_assert(not(eq(ptr, p, NULL)));
+		memset(p->public_key, 1 + i % 250, sizeof(p->public_key));
+		memcpy(p->public_key, &i, sizeof(i));
+	}
+	pair(sv);
+	cr_assert(eq(int, uapi_client_set_fd(sv[0], &cfg, &b), -ETIMEDOUT));
+	cfg_device_clear(&cfg);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A daemon that stopped accepting (its listen backlog full): connect times out too. */
+Test(uapi_client, full_backlog_times_out, .timeout = 10)
+{
+	const struct uapi_client_bounds b = { .timeout_ms = 300 };
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct uapi_state st = { 0 };
+	char name[IFNAMSIZ];
+	int lfd, cfd;
+
+	snprintf(name, sizeof(name), "wgfull%d", getpid() % 100000);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), RUNSTATEDIR "/wireguard/%s.sock", name);
+	mkdir(RUNSTATEDIR "/wireguard", 0755);
+	unlink(addr.sun_path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		close(lfd);
+		cr_skip_test("cannot create %s: %s", addr.sun_path, strerror(errno));
+	}
+	cr_assert(eq(int, listen(lfd, 0), 0));
+	/* backlog 0 holds one connection; a non-blocking one finds out when it is full */
+	for (;;) {
+		cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (connect(cfd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+			break;
+	}
+	cr_assert(eq(int, errno, EAGAIN));
+	close(cfd);
+	cr_assert(eq(int, uapi_client_get_bounded(name, &st, &b), -ETIMEDOUT));
+	unlink(addr.sun_path);
+	close(lfd);
+}
+
+/*
+ * The figures behind the supervisor's cap: the widest peer a get can report (every
+ * counter at its maximum, a scoped IPv6 endpoint) and the widest allowed IP fit their
+ * budgets, and the cap is twice the configured peers' budget plus the slack.
+ */
+Test(uapi_client, worker_bounds_follow_the_config)
+{
+	static const char widest_peer[] =
+		"public_key=" A "\npreshared_key=" B "\nprotocol_version=1\n"
+		"endpoint=[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535\n"
+		"last_handshake_time_sec=9223372036854775807\n"
+		"last_handshake_time_nsec=999999999\n"
+		"tx_bytes=18446744073709551615\nrx_bytes=18446744073709551615\n"
+		"persistent_keepalive_interval=65535\n";
+	static const char widest_aip[] = "allowed_ip=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128\n";
+	struct uapi_client_bounds b = uapi_client_worker_bounds(NULL);
+	struct cfg_device cfg = { 0 };
+	struct cfg_allowedip aip = { .family = AF_INET, .cidr = 32 };
+	char why[128];
+
+	cr_assert(le(sz, sizeof(widest_peer) - 1, UAPI_CLIENT_PEER_REPLY_MAX));
+	cr_assert(le(sz, sizeof(widest_aip) - 1, UAPI_CLIENT_AIP_REPLY_MAX));
+	cr_assert(eq(u32, b.timeout_ms, UAPI_CLIENT_WORKER_TIMEOUT_MS));
+	cr_assert(eq(sz, b.max_reply, UAPI_CLIENT_WORKER_SLACK));
+	for (int i = 0; i < 1000; i++) {
+		struct cfg_peer *p = cfg_device_add_peer(&cfg);
+
+		cr_assert(eq(int, cfg_peer_add_allowedip(p, &aip), 0));
+		cr_assert(eq(int, cfg_peer_add_allowedip(p, &aip), 0));
+	}
+	b = uapi_client_worker_bounds(&cfg);
+	cr_assert(eq(sz, b.max_reply,
+		     UAPI_CLIENT_WORKER_SLACK +
+			     2 * 1000 * (UAPI_CLIENT_PEER_REPLY_MAX + 2 * UAPI_CLIENT_AIP_REPLY_MAX)));
+	cr_assert(eq(u32, b.timeout_ms, UAPI_CLIENT_WORKER_TIMEOUT_MS));
+	cr_assert_str_eq(uapi_client_worker_strerror(-ETIMEDOUT, &b, why, sizeof(why)),
+			 "the worker did not answer within 5 s");
+	/* every 10 000 items wait a second more; no file is ever capped above wgctl */
+	cfg.peers[0].allowedips_len = 3 * 1000 * 1000; /* counted, never read */
+	b = uapi_client_worker_bounds(&cfg);
+	cr_assert(eq(sz, b.max_reply, UAPI_CLIENT_MAX_REPLY));
+	cr_assert(eq(u32, b.timeout_ms, UAPI_CLIENT_WORKER_TIMEOUT_MS + 300 * 1000));
+	cfg.peers[0].allowedips_len = 2;
+	cfg_device_clear(&cfg);
 }
