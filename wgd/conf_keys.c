@@ -574,6 +574,31 @@ static bool endpoint_literal(const char *host, const char *port, union cfg_socka
 }
 
 /*
+ * A DNS name as getaddrinfo could resolve it (RFC 1123 labels, plus `_' as resolvers
+ * accept): checked now, since the lookup happens later, away from the file and its line.
+ */
+static bool is_host_name(const char *host)
+{
+	size_t len = strlen(host), label = 0;
+
+	if (!len || len > 253 || host[0] == '.')
+		return false;
+	for (const char *c = host; *c; c++) {
+		if (*c == '.') {
+			if (!label)
+				return false; /* an empty label: ".." */
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return true;
+}
+
+/*
  * An address is taken as it is; a host name is only kept, with its port and line, and
  * resolved later by whoever applies the file (conf.h): parsing reads no network input.
  */
@@ -595,13 +620,19 @@ static bool parse_endpoint(struct conf_parse *p, const char *v)
 		free(copy);
 		return false;
 	}
+	if (endpoint_literal(host, port, &peer->endpoint)) {
+		peer->flags |= CFG_PEER_HAS_ENDPOINT;
+	} else if (is_host_name(host)) {
+		extra->is_endpoint_name = true;
+	} else {
+		conf_fail(p, "invalid Endpoint `%s': `%s' is neither an IP address nor a host name",
+			  v, host);
+		free(copy);
+		return false;
+	}
 	extra->endpoint_host = strdup(host);
 	extra->endpoint_port = (uint16_t)n;
 	extra->endpoint_line = p->line;
-	if (endpoint_literal(host, port, &peer->endpoint))
-		peer->flags |= CFG_PEER_HAS_ENDPOINT;
-	else
-		extra->is_endpoint_name = true;
 	free(copy);
 	return extra->endpoint_host ? true : conf_oom(p);
 }

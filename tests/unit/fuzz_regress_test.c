@@ -316,6 +316,25 @@ Test(fuzz_regress, conf_every_key_round_trip)
 	cr_assert_eq(cf_stats.peers, 2);
 }
 
+/*
+ * A host that is neither an address nor a DNS name (`[2001:db8::3] with a stray
+ * backtick) was kept as a name to resolve later and written back as "[`[...]]:port",
+ * which did not parse again: it is refused at its line now.
+ */
+Test(fuzz_regress, conf_endpoint_neither_address_nor_name)
+{
+	static const char text[] = "[Interface]\nPrivateKey = "
+				   "4EvhDeJbWuZwN2a3pMzj+0vrixgSdjucfVj2P4lBWko=\n[Peer]\n"
+				   "PublicKey = yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\n"
+				   "Endpoint =`[2001:db8::3]:51821\n";
+
+	fz_conf_one((const uint8_t *)text, sizeof(text) - 1);
+	cr_assert_lt(cf_stats.ret, 0);
+	cr_assert(strstr(cf_stats.err, ":5: invalid Endpoint") != NULL, "%s", cf_stats.err);
+	cr_assert(strstr(cf_stats.err, "neither an IP address nor a host name") != NULL, "%s",
+		  cf_stats.err);
+}
+
 /* wgctl parses the whole request, then finds no daemon: exit status 1. */
 Test(fuzz_regress, ctl_peer_add_without_daemon)
 {
