@@ -34,7 +34,7 @@
 #include <seccomp.h>
 #include <sys/syscall.h>
 
-#define NSEC_PER_SEC 1000000000LL
+#define NSEC_PER_SEC   1000000000LL
 #define CHECK_EVERY_NS (100 * 1000000LL)
 
 typedef int (*clock_gettime_fn)(clockid_t, struct timespec *);
@@ -181,8 +181,8 @@ int seccomp_load(const scmp_filter_ctx ctx)
 {
 	static const int calls[] = { SYS_openat, SYS_newfstatat, SYS_fstat, SYS_statx };
 	int (*rule_add)(scmp_filter_ctx, uint32_t, int, unsigned int, ...) =
-		(int (*)(scmp_filter_ctx, uint32_t, int, unsigned int, ...))dlsym(RTLD_DEFAULT,
-										  "seccomp_rule_add");
+		(int (*)(scmp_filter_ctx, uint32_t, int, unsigned int, ...))dlsym(
+			RTLD_DEFAULT, "seccomp_rule_add");
 	int (*load)(const scmp_filter_ctx) =
 		(int (*)(const scmp_filter_ctx))dlsym(RTLD_NEXT, "seccomp_load");
 
