@@ -113,6 +113,7 @@ verdict() {
 note_error() { echo "$*" >>"$S/errors-$LOOP"; }
 
 rss_kib() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
+anon_kib() { awk '$1 == "RssAnon:" { print $2 }' "/proc/$1/status"; }
 fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 
 # static_peers: the hub's peers that are not churned ones.
@@ -327,14 +328,16 @@ except Exception:
 }
 
 # sampler: from the warm-up's end, every SAMPLE_EVERY s "SECONDS WORKER-RSS SUPERVISOR-RSS
-# WORKER-FDS SUPERVISOR-FDS PEERS" (RSS in KiB) while the loads run.
+# WORKER-FDS SUPERVISOR-FDS PEERS WORKER-ANON SUPERVISOR-ANON" (VmRSS and its anonymous
+# part RssAnon, in KiB) while the loads run.
 sampler() {
 	local LOOP=sample t
 	set +x
 	for ((t = WARMUP; t < DUR; t += SAMPLE_EVERY)); do
 		sleep_to "$t" 500
 		echo "$t $(rss_kib "$HUB_W") $(rss_kib "$HUB_S") $(fds "$HUB_W") $(fds "$HUB_S")" \
-			"$(static_peers)" >>"$S/samples" || note_error "no sample at $t s: the hub is gone?"
+			"$(static_peers) $(anon_kib "$HUB_W") $(anon_kib "$HUB_S")" >>"$S/samples" ||
+			note_error "no sample at $t s: the hub is gone?"
 		fd_list "$HUB_W" >"$S/fds-worker.$t"
 		fd_list "$HUB_S" >"$S/fds-supervisor.$t"
 	done
@@ -384,25 +387,29 @@ window_median() {
 
 # usage_verdicts: RSS, fds and peers at the end against their values after the warm-up,
 # each the median of a minute's samples (fewer in a short run), so that one sample
-# taken while the heap holds a reply being built does not decide.
+# taken while the heap holds a reply being built does not decide.  The RSS checked is
+# its anonymous part (heap, stacks: where a leak shows); the pages of the binary and
+# the libraries (RssFile, some 2 MiB) come and go with the page cache, and VmRSS, which
+# counts both, is reported.
 usage_verdicts() {
-	local n w bw bs bfw bfs bp ew es efw efs ep
+	local n w bw bs bfw bfs bp baw bas ew es efw efs ep eaw eas
 	n=$(wc -l <"$S/samples")
 	((n >= 2)) || { verdict samples "only $n samples taken"; return 0; }
 	w=$((n / 3))
 	((w >= 1)) || w=1
 	((w <= 60 / SAMPLE_EVERY)) || w=$((60 / SAMPLE_EVERY))
-	read -r _ bw bs bfw bfs bp <<<"$(window_median first "$w")"
-	read -r _ ew es efw efs ep <<<"$(window_median last "$w")"
-	figure "medians of the first and last $w of $n samples:" \
-		"worker RSS $bw -> $ew KiB ($(pct "$bw" "$ew"); $(range 2)), fds $bfw -> $efw;" \
-		"supervisor RSS $bs -> $es KiB ($(pct "$bs" "$es"); $(range 3)), fds $bfs -> $efs"
+	read -r _ bw bs bfw bfs bp baw bas <<<"$(window_median first "$w")"
+	read -r _ ew es efw efs ep eaw eas <<<"$(window_median last "$w")"
+	figure "medians of the first and last $w of $n samples: worker RSS $bw -> $ew KiB" \
+		"($(pct "$bw" "$ew"); $(range 2)), anonymous $baw -> $eaw KiB ($(pct "$baw" "$eaw");" \
+		"$(range 7)), fds $bfw -> $efw; supervisor RSS $bs -> $es KiB ($(pct "$bs" "$es");" \
+		"$(range 3)), anonymous $bas -> $eas KiB ($(pct "$bas" "$eas"); $(range 8)), fds $bfs -> $efs"
 	figure "peers $bp -> $ep (churned ones left out; $(range 6))"
 	if ((SOAK_LSAN)); then
 		figure "RSS not checked under ASan (its quarantine holds freed memory)"
 	else
-		within rss-worker "worker RSS (KiB)" "$bw" "$ew"
-		within rss-supervisor "supervisor RSS (KiB)" "$bs" "$es"
+		within rss-worker "worker RSS, anonymous (KiB)" "$baw" "$eaw"
+		within rss-supervisor "supervisor RSS, anonymous (KiB)" "$bas" "$eas"
 	fi
 	within fds-worker "worker fds" "$bfw" "$efw"
 	within fds-supervisor "supervisor fds" "$bfs" "$efs"
