@@ -164,6 +164,21 @@ check-unit: $(UNIT_BIN)
 check-netns: all tools
 	$(Q)sh tests/netns/run.sh
 
+# The soak (docs/TESTING.md, "Soak"): a 1 000-peer hub under handshakes, UAPI churn,
+# reloads, floods and traffic for SOAK_MINUTES; its RSS, fds and peers must hold still.
+# SOAK_LSAN=1: the hub is the ASan/UBSan/LSan build. soak-smoke: 1 minute, 200 peers.
+SOAK_MINUTES ?= 30
+SOAK_PEERS ?= 1000
+SOAK_LSAN ?= 0
+.PHONY: soak soak-smoke
+soak: all tools
+	$(if $(filter 1,$(SOAK_LSAN)),$(Q)$(MAKE) --no-print-directory SANITIZE=1 build-san/wgd/wgd)
+	$(Q)SOAK_MINUTES=$(SOAK_MINUTES) SOAK_PEERS=$(SOAK_PEERS) SOAK_LSAN=$(SOAK_LSAN) \
+		bash tests/soak/soak.sh
+
+soak-smoke:
+	$(Q)$(MAKE) --no-print-directory soak SOAK_MINUTES=1 SOAK_PEERS=200
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh $(DEMO_SH)

@@ -60,6 +60,12 @@ static const int plain[] = {
 	SCMP_SYS(madvise),
 	SCMP_SYS(mlock),
 	SCMP_SYS(munlock),
+	/*
+	 * glibc's qsort (before 2.37) asks sysconf(_SC_PHYS_PAGES), so sysinfo, the first
+	 * time it sorts more than 1 KiB: the duplicate-key check of a set with 128 peers or
+	 * more (a config file's, at start). It only reads memory and load figures.
+	 */
+	SCMP_SYS(sysinfo),
 	/* time, randomness, identity, signals, exit */
 	SCMP_SYS(clock_gettime),
 	SCMP_SYS(clock_getres),

@@ -55,10 +55,6 @@ FAULTS_TESTS=(
 source "$here/faults_cycles.sh"
 FAULTS_TESTS+=("${FAULTS_CYCLES_TESTS[@]}")
 
-FLOOD_GW=203.0.113.1
-FLOOD_HOST=203.0.113.100
-FLOOD_BASE=198.19.0.0
-FLOOD_NET=198.19.0.0/16
 INNER_C4=198.18.241.3
 INNER_C6=2001:db8:241::3
 PORT_C=10003
@@ -155,22 +151,6 @@ loss_figures() {
 		echo -n "$d dropped $(nft_counter "$ns0" inet faults_loss "${d}_drop" packets)"
 		echo -n "/$(nft_counter "$ns0" inet faults_loss "$d" packets) "
 	done
-}
-
-# flood_ns_up: ns3 behind ns0, owning every address of FLOOD_NET.
-flood_ns_up() {
-	ip netns add "$ns3"
-	ip -n "$ns3" link set lo up
-	ip0 link add site3 type veth peer name up0 netns "$ns3"
-	ip0 addr add "$FLOOD_GW/24" dev site3
-	ip0 link set site3 up
-	ip -n "$ns3" addr add "$FLOOD_HOST/24" dev up0
-	ip -n "$ns3" link set up0 up
-	ip -n "$ns3" route add default via "$FLOOD_GW"
-	ip -n "$ns3" route add local "$FLOOD_NET" dev lo
-	ip0 route add "$FLOOD_NET" via "$FLOOD_HOST"
-	wait_for 5 n3 ping -q -c 1 -W 1 -I 198.19.0.1 "$SITE1_HOST4" >/dev/null ||
-		fail "topology: the flood sources do not reach ns1"
 }
 
 # sniff NS IFACE OUT to|from PORT TYPE MINLEN MAXLEN: capture in the background

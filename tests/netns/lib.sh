@@ -132,6 +132,30 @@ topo_up() {
 		fail "topology: no v6 route from ns1 to ns2"
 }
 
+# The flood namespace (faults.sh, tests/soak/soak.sh): ns3 behind ns0 on
+# 203.0.113.0/24, owning every address of FLOOD_NET through an AnyIP route, so
+# tests/tools/flood and hsload can send from thousands of source addresses.
+FLOOD_GW=203.0.113.1
+FLOOD_HOST=203.0.113.100
+FLOOD_BASE=198.19.0.0
+FLOOD_NET=198.19.0.0/16
+
+# flood_ns_up: ns3 behind ns0, owning every address of FLOOD_NET (after topo_up).
+flood_ns_up() {
+	ip netns add "$ns3"
+	ip -n "$ns3" link set lo up
+	ip0 link add site3 type veth peer name up0 netns "$ns3"
+	ip0 addr add "$FLOOD_GW/24" dev site3
+	ip0 link set site3 up
+	ip -n "$ns3" addr add "$FLOOD_HOST/24" dev up0
+	ip -n "$ns3" link set up0 up
+	ip -n "$ns3" route add default via "$FLOOD_GW"
+	ip -n "$ns3" route add local "$FLOOD_NET" dev lo
+	ip0 route add "$FLOOD_NET" via "$FLOOD_HOST"
+	wait_for 5 n3 ping -q -c 1 -W 1 -I 198.19.0.1 "$SITE1_HOST4" >/dev/null ||
+		fail "topology: the flood sources do not reach ns1"
+}
+
 pid_gone() {
 	[[ ! -e /proc/$1 ]] || [[ $(cut -d ' ' -f 3 "/proc/$1/stat" 2>/dev/null) == Z ]]
 }
@@ -254,6 +278,27 @@ conf_a() {
 		echo "ListenPort = $PORT_A"
 		for line; do echo "$line"; done
 	} >"$f"
+}
+
+# san_problems DIR PID...: why the sanitizer logs of a daemon run under the
+# ASan/UBSan/LSan build (build-san/wgd/wgd, with ASAN_OPTIONS=log_path=DIR/san
+# and LSAN_OPTIONS=log_threads=1, stopped by SIGTERM) are not clean: LeakSanitizer
+# did not run in one of the PIDs (each check names the threads it scanned), or
+# something reported a leak, an ASan or a UBSan error.  Prints nothing and returns
+# 0 when clean (faults_cycles.sh, tests/soak/soak.sh).
+san_problems() {
+	local dir=$1 p reports
+	shift
+	for p; do
+		if [[ ! -e $dir/san.$p ]] || ! shows "Processing thread $p." cat "$dir/san.$p"; then
+			echo "LeakSanitizer did not run in process $p"
+			return 1
+		fi
+	done
+	mapfile -t reports < <(grep -lE "ERROR|runtime error|leaked" "$dir"/san.* || true)
+	((${#reports[@]} == 0)) && return 0
+	echo "sanitizer report: $(grep -hE "ERROR|runtime error|SUMMARY" "${reports[@]}" | head -n 3)"
+	return 1
 }
 
 # ns_quiet NS: no process left in NS.  A daemon may be several processes
