@@ -74,8 +74,6 @@ static const int plain[] = {
 	SCMP_SYS(clock_nanosleep),
 	SCMP_SYS(nanosleep),
 	SCMP_SYS(getrandom),
-	/* glibc's qsort asks sysconf(_SC_PHYS_PAGES) for large arrays (a 1 000-peer set=1) */
-	SCMP_SYS(sysinfo),
 	SCMP_SYS(getpid),
 	SCMP_SYS(gettid),
 	SCMP_SYS(getppid),
