@@ -76,7 +76,8 @@ ALL_OBJ := $(CORE_OBJ) $(call obj,wgd/main.c $(CTL_SRC) $(REF_SRC) $(UNIT_SRC) $
 DEPS := $(ALL_OBJ:.o=.d)
 
 .PHONY: all check check-unit check-netns check-bench-smoke demo bench fuzz fuzz-smoke lint \
-	format-check loc install install-user uninstall clean deps build-deps tools pkg-check
+	format-check loc install install-user uninstall clean deps build-deps tools pkg-check \
+	soak soak-smoke
 .DEFAULT_GOAL := all
 # Keep test objects between runs (they are intermediates of the pattern rules).
 .SECONDARY:
@@ -171,7 +172,8 @@ SOAK_MINUTES ?= 30
 SOAK_PEERS ?= 1000
 SOAK_LSAN ?= 0
 .PHONY: soak soak-smoke
-soak: all tools
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all tools
 	$(if $(filter 1,$(SOAK_LSAN)),$(Q)$(MAKE) --no-print-directory SANITIZE=1 build-san/wgd/wgd)
 	$(Q)SOAK_MINUTES=$(SOAK_MINUTES) SOAK_PEERS=$(SOAK_PEERS) SOAK_LSAN=$(SOAK_LSAN) \
 		bash tests/soak/soak.sh
