@@ -58,8 +58,7 @@ enum cookie_mac_state cookie_validate_packet(struct cookie_checker *c, const uin
 					     bool check_cookie, uint64_t now_ns);
 
 /* Writes mac1, and mac2 if the maker holds a cookie younger than 120 - 5 s. */
-void cookie_add_mac_to_packet(uint8_t *msg, size_t len, struct cookie_maker *m,
-			      uint64_t now_ns);
+void cookie_add_mac_to_packet(uint8_t *msg, size_t len, struct cookie_maker *m, uint64_t now_ns);
 
 /* Builds the reply to msg (whose mac1 is the AD) from src; random nonce. */
 void cookie_message_create(struct message_handshake_cookie *dst, const uint8_t *msg, size_t len,

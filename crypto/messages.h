@@ -32,7 +32,7 @@ enum cookie_values {
 
 enum counter_values {
 	COUNTER_BITS_TOTAL = 8192,
-	COUNTER_REDUNDANT_BITS = 64, /* one machine word */
+	COUNTER_REDUNDANT_BITS = 64,					   /* one machine word */
 	COUNTER_WINDOW_SIZE = COUNTER_BITS_TOTAL - COUNTER_REDUNDANT_BITS, /* 8128 */
 };
 
@@ -51,10 +51,10 @@ enum limits {
 	MAX_STAGED_PACKETS = 128,
 	MAX_QUEUED_PACKETS = 1024,
 };
-#define REKEY_AFTER_MESSAGES (1ULL << 60)
+#define REKEY_AFTER_MESSAGES  (1ULL << 60)
 #define REJECT_AFTER_MESSAGES (UINT64_MAX - COUNTER_WINDOW_SIZE - 1)
 
-#define NSEC_PER_SEC 1000000000ULL
+#define NSEC_PER_SEC  1000000000ULL
 #define NSEC_PER_MSEC 1000000ULL
 
 enum message_type {

@@ -275,11 +275,10 @@ static void ephemeral_generate(uint8_t private_key[static NOISE_PRIVATE_KEY_LEN]
  * -> e, es, s, ss, {payload}. out receives e (32) || AEAD(s) (48) || AEAD(payload)
  * (payload_len + 16): the initiation from unencrypted_ephemeral on.
  */
-static bool __must_check
-initiation_write(uint8_t *out, uint8_t ck[static NOISE_HASH_LEN], uint8_t h[static NOISE_HASH_LEN],
-		 const uint8_t ephemeral_private[static NOISE_PRIVATE_KEY_LEN],
-		 struct noise_handshake *hs, const struct noise_static_identity *id,
-		 const uint8_t *payload, size_t payload_len)
+static bool __must_check initiation_write(
+	uint8_t *out, uint8_t ck[static NOISE_HASH_LEN], uint8_t h[static NOISE_HASH_LEN],
+	const uint8_t ephemeral_private[static NOISE_PRIVATE_KEY_LEN], struct noise_handshake *hs,
+	const struct noise_static_identity *id, const uint8_t *payload, size_t payload_len)
 {
 	uint8_t key[NOISE_SYMMETRIC_KEY_LEN];
 	bool ok = false;

@@ -107,8 +107,8 @@ bool __must_check noise_handshake_create_initiation(struct message_handshake_ini
 						    uint32_t local_index, uint64_t unix_ns);
 
 /* Returns the handshake configured for remote_static, or NULL; borrowed. */
-typedef struct noise_handshake *(*noise_lookup_fn)(void *ctx,
-						   const uint8_t remote_static[NOISE_PUBLIC_KEY_LEN]);
+typedef struct noise_handshake *(*noise_lookup_fn)(
+	void *ctx, const uint8_t remote_static[NOISE_PUBLIC_KEY_LEN]);
 
 /*
  * Responder, message 1. Decrypts the initiator's static key, finds its handshake
@@ -116,9 +116,10 @@ typedef struct noise_handshake *(*noise_lookup_fn)(void *ctx,
  * the peer has not initiated within 1/INITIATIONS_PER_SECOND (now_ns is CLOCK_BOOTTIME).
  * Returns the peer's handshake in HANDSHAKE_CONSUMED_INITIATION, or NULL.
  */
-struct noise_handshake *noise_handshake_consume_initiation(
-	const struct message_handshake_initiation *src, const struct noise_static_identity *id,
-	noise_lookup_fn lookup, void *ctx, uint64_t now_ns);
+struct noise_handshake *
+noise_handshake_consume_initiation(const struct message_handshake_initiation *src,
+				   const struct noise_static_identity *id, noise_lookup_fn lookup,
+				   void *ctx, uint64_t now_ns);
 
 /* Responder, message 2. Fills everything but the macs. */
 bool __must_check noise_handshake_create_response(struct message_handshake_response *dst,

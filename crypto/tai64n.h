@@ -11,7 +11,7 @@
 
 #include "crypto/messages.h"
 
-#define TAI64_BASE 0x400000000000000aULL
+#define TAI64_BASE	     0x400000000000000aULL
 #define TAI64N_WHITENER_MASK ((1U << 24) - 1)
 
 /* unix_ns: wall-clock nanoseconds since the Unix epoch (CLOCK_REALTIME), passed in. */

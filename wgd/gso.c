@@ -177,7 +177,7 @@ static void fix_tcp(const struct gso_packet *gp, uint8_t *l4, unsigned int i)
 	memcpy(l4 + TCP_SEQ_OFF, &seq, sizeof(seq));
 	/* FIN and PSH belong to the last segment only, CWR to the first (as tcp_gso_segment) */
 	if (i + 1 < gp->segments)
-		l4[TCP_FLAGS_OFF] &= (uint8_t)~(TCP_FLAG_FIN | TCP_FLAG_PSH);
+		l4[TCP_FLAGS_OFF] &= (uint8_t) ~(TCP_FLAG_FIN | TCP_FLAG_PSH);
 	if (i > 0)
 		l4[TCP_FLAGS_OFF] &= (uint8_t)~TCP_FLAG_CWR;
 }

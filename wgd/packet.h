@@ -28,7 +28,7 @@ enum packet_sizes {
 	PACKET_IP_MAX = 65535, /* the largest IPv4/IPv6 packet a TUN read can return */
 	/* header + packet + padding to 16 + tag: the largest data message we build */
 	PACKET_TX_BUF_LEN = message_data_len(PACKET_IP_MAX + MESSAGE_PADDING_MULTIPLE),
-	PACKET_RX_BUF_LEN = 65536,	      /* one UDP datagram, plus one byte to see oversize */
+	PACKET_RX_BUF_LEN = 65536, /* one UDP datagram, plus one byte to see oversize */
 	/* one GSO batch of sealed segments, plus one more segment of the largest kind */
 	PACKET_GSO_BUF_LEN = 2 * PACKET_TX_BUF_LEN,
 	PACKET_POOL_MAX = MAX_QUEUED_PACKETS, /* staged packets across all peers */

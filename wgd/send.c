@@ -398,8 +398,8 @@ static void seal_pending(struct peer *peer, const uint8_t *pkt, size_t len, uint
 	     dev->tx_off + msg_len > UDP_SOCKET_GSO_MAX_BYTES))
 		send_flush(dev);
 	memcpy(dev->gso_buf + dev->tx_off + sizeof(struct message_data), pkt, len);
-	(void)data_seal(dev->gso_buf + dev->tx_off, len, padded, kp->sending.key,
-			kp->remote_index, nonce);
+	(void)data_seal(dev->gso_buf + dev->tx_off, len, padded, kp->sending.key, kp->remote_index,
+			nonce);
 	if (!dev->tx_count) {
 		dev->tx_peer = peer;
 		dev->tx_seg = msg_len;
@@ -437,8 +437,7 @@ void send_tun_packet(struct device *dev, size_t len, uint64_t now_ns)
  * last has the same length. Returns how many segments left; stops early when the
  * keypair cannot send.
  */
-static unsigned int seal_segments(struct peer *peer, const struct gso_packet *gp,
-				  uint64_t now_ns)
+static unsigned int seal_segments(struct peer *peer, const struct gso_packet *gp, uint64_t now_ns)
 {
 	struct device *dev = peer->device;
 	struct noise_keypair *kp = &peer->keypairs.current;
