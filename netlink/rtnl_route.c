@@ -201,37 +201,14 @@ static int route_mtu(struct rtnl *nl, const struct route_info *r, unsigned int *
 	return rtnl_link_get_mtu(nl, (int)r->oif, mtu);
 }
 
-int rtnl_route_mtu_towards(struct rtnl *nl, int family, const void *addr, unsigned int *mtu)
+/* RTM_GETROUTE towards dst (optionally from src, under mark): the route the kernel picks. */
+static int route_get(struct rtnl *nl, int family, const void *dst, const void *src, uint32_t mark,
+		     struct route_info *r)
 {
 	size_t alen = rtnl_family_addr_len(family);
-	struct route_info r = { 0 };
 	struct rtnl_req req;
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
-	int ret;
-
-	if (!alen)
-		return -EAFNOSUPPORT;
-	rtm = route_msg(&req, &nlh, RTM_GETROUTE, 0, family);
-	rtm->rtm_dst_len = (uint8_t)(alen * 8);
-	mnl_attr_put(nlh, RTA_DST, alen, addr);
-	ret = rtnl_talk(nl, nlh, route_get_read, &r);
-	if (ret < 0)
-		return ret;
-	/* Unreachable, prohibit, blackhole or throw: nothing would leave for addr. */
-	if (r.type != RTN_UNICAST && r.type != RTN_LOCAL)
-		return -ENETUNREACH;
-	return route_mtu(nl, &r, mtu);
-}
-
-int rtnl_route_oif(struct rtnl *nl, int family, const void *dst, const void *src, uint32_t mark)
-{
-	size_t alen = rtnl_family_addr_len(family);
-	struct route_info r = { 0 };
-	struct rtnl_req req;
-	struct nlmsghdr *nlh;
-	struct rtmsg *rtm;
-	int ret;
 
 	if (!alen)
 		return -EAFNOSUPPORT;
@@ -244,7 +221,27 @@ int rtnl_route_oif(struct rtnl *nl, int family, const void *dst, const void *src
 	}
 	if (mark)
 		mnl_attr_put_u32(nlh, RTA_MARK, mark);
-	ret = rtnl_talk(nl, nlh, route_get_read, &r);
+	return rtnl_talk(nl, nlh, route_get_read, r);
+}
+
+int rtnl_route_mtu_towards(struct rtnl *nl, int family, const void *addr, unsigned int *mtu)
+{
+	struct route_info r = { 0 };
+	int ret = route_get(nl, family, addr, NULL, 0, &r);
+
+	if (ret < 0)
+		return ret;
+	/* Unreachable, prohibit, blackhole or throw: nothing would leave for addr. */
+	if (r.type != RTN_UNICAST && r.type != RTN_LOCAL)
+		return -ENETUNREACH;
+	return route_mtu(nl, &r, mtu);
+}
+
+int rtnl_route_oif(struct rtnl *nl, int family, const void *dst, const void *src, uint32_t mark)
+{
+	struct route_info r = { 0 };
+	int ret = route_get(nl, family, dst, src, mark, &r);
+
 	if (ret < 0)
 		return ret;
 	return r.oif ? (int)r.oif : -ENETUNREACH;

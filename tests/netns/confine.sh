@@ -44,16 +44,6 @@ CAPS_BIND_ADMIN=0000000000001400
 
 peer_cmd() { if [[ $1 == go ]]; then echo "$WIREGUARD_GO"; else echo "$WGD"; fi; }
 
-# start_conf NS IFNAME FILE [ARGS...]: `wgd -c FILE IFNAME`, which returns once up.
-start_conf() {
-	local ns=$1 ifn=$2 file=$3
-	shift 3
-	timeout -k 2 15 ip netns exec "$ns" env LOG_LEVEL="$NETNS_LOG_LEVEL" \
-		"$WGD" "$@" -c "$file" "$ifn" </dev/null >>"$S/daemon-$ifn.log" 2>&1 ||
-		fail "wgd -c $file $ifn: launcher exited with $?"
-	[[ -S $(sock_path "$ifn") ]] || fail "wgd -c $file $ifn: no UAPI socket after launch"
-}
-
 # start_fg NS IFNAME FILE: `wgd -f -c FILE IFNAME` in the background, its log on
 # $S/daemon-IFNAME.log whoever holds /dev/log, until the socket is there.
 start_fg() {

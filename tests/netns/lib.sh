@@ -258,6 +258,16 @@ status_field() {
 worker_pid() { daemon_pid "$1" "$2"; }
 supervisor_of() { status_field "$1" PPid; }
 
+# start_conf NS IFNAME FILE [ARGS...]: `wgd -c FILE IFNAME`, which returns once up.
+start_conf() {
+	local ns=$1 ifn=$2 file=$3
+	shift 3
+	timeout -k 2 15 ip netns exec "$ns" env LOG_LEVEL="$NETNS_LOG_LEVEL" \
+		"$WGD" "$@" -c "$file" "$ifn" </dev/null >>"$S/daemon-$ifn.log" 2>&1 ||
+		fail "wgd -c $file $ifn: launcher exited with $?"
+	[[ -S $(sock_path "$ifn") ]] || fail "wgd -c $file $ifn: no UAPI socket after launch"
+}
+
 # pids NS IFNAME: "WORKER SUPERVISOR" of the daemon serving IFNAME.
 pids() {
 	local w s

@@ -50,16 +50,6 @@ POLICY_TABLE=51820 # wg-quick's default table and fwmark (wg-quick(8))
 
 # --- helpers -------------------------------------------------------------------
 
-# start_conf NS IFNAME FILE [ARGS...]: `wgd -c FILE IFNAME`, which returns once up.
-start_conf() {
-	local ns=$1 ifn=$2 file=$3
-	shift 3
-	timeout -k 2 15 ip netns exec "$ns" env LOG_LEVEL="$NETNS_LOG_LEVEL" \
-		"$WGD" "$@" -c "$file" "$ifn" </dev/null >>"$S/daemon-$ifn.log" 2>&1 ||
-		fail "wgd -c $file $ifn: launcher exited with $?"
-	[[ -S $(sock_path "$ifn") ]] || fail "wgd -c $file $ifn: no UAPI socket after launch"
-}
-
 ctl_has() {
 	local out
 	[[ -x $WGCTL ]] || return 1

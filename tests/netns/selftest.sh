@@ -170,7 +170,7 @@ t_moved() {
 sock_ready() { [[ -S $(sock_path "$1") ]]; }
 
 # In the foreground (-f), so that the log is on stderr whatever syslog does.
-start_conf() {
+start_conf_fg() {
 	CONF=$S/$IF_A.conf
 	conf_a "$CONF" "Address = $INNER_A4/24"
 	ip netns exec "$ns1" env LOG_LEVEL="$NETNS_LOG_LEVEL" \
@@ -183,7 +183,7 @@ start_conf() {
 
 t_moved_conf() {
 	local s w
-	moved_pair start_conf
+	moved_pair start_conf_fg
 	wait_for 5 shows "moved to another network namespace" daemon_log "$IF_A" ||
 		fail "the supervisor did not notice the move"
 	read -r w s < <(pids "$ns1" "$IF_A")
