@@ -101,6 +101,11 @@ void ctl_allowedip_text(char *buf, size_t len, const struct cfg_allowedip *aip);
 size_t ctl_pretty_time(char *buf, size_t len, unsigned long long seconds);
 /* wg's "1 minute, 2 seconds ago", "Now" or the clock-went-backwards note. */
 void ctl_ago(char *buf, size_t len, uint64_t then_s, time_t now);
+/*
+ * Whether a peer counts as up at now: its latest handshake (Unix seconds, 0 for none) is
+ * younger than REJECT_AFTER_TIME, so a session with it may still carry data.
+ */
+bool ctl_peer_up(uint64_t last_handshake_s, time_t now);
 /* wg's "1.50 KiB" (with colour escapes). */
 void ctl_bytes(char *buf, size_t len, uint64_t bytes);
 
@@ -127,9 +132,11 @@ bool show_field(FILE *f, const char *ifname, const struct uapi_state *st, const 
 /* `wg showconf IF`. */
 void show_conf(FILE *f, const struct uapi_state *st);
 /* The JSON object for one interface (schema in docs/wgctl.8). */
-void show_json(FILE *f, const char *ifname, const struct uapi_state *st, bool show_keys);
+void show_json(FILE *f, const char *ifname, const struct uapi_state *st, bool show_keys,
+	       time_t now);
 /* Prometheus text for the interfaces' states (metrics.c). */
-void metrics_write(FILE *f, const char *const *ifnames, const struct uapi_state *states, size_t n);
+void metrics_write(FILE *f, const char *const *ifnames, const struct uapi_state *states, size_t n,
+		   time_t now);
 
 /* `peer list' lines (peer.c). */
 void peer_list_write(FILE *f, const struct uapi_state *st, time_t now);

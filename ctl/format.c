@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crypto/messages.h"
 #include "ctl/ctl.h"
 #include "ctl/term.h"
 
@@ -102,6 +103,20 @@ void ctl_ago(char *buf, size_t len, uint64_t then_s, time_t now)
 		off = ctl_pretty_time(buf, len, (unsigned long long)now - then_s);
 		snprintf(buf + off, len - off, " ago");
 	}
+}
+
+/*
+ * A session older than REJECT_AFTER_TIME (whitepaper 6.1, 180 s) can carry no data, and a
+ * working peer re-handshakes before that (REKEY_AFTER_TIME, 120 s, plus traffic or a
+ * keepalive). A handshake in the future (the clock wound back) counts as fresh.
+ */
+bool ctl_peer_up(uint64_t last_handshake_s, time_t now)
+{
+	if (!last_handshake_s)
+		return false;
+	if ((uint64_t)now <= last_handshake_s)
+		return true;
+	return (uint64_t)now - last_handshake_s < REJECT_AFTER_TIME_S;
 }
 
 void ctl_bytes(char *buf, size_t len, uint64_t b)

@@ -45,7 +45,7 @@ static void json_key(FILE *f, const char *indent, const char *name, const uint8_
 }
 
 static void json_peer(FILE *f, const struct cfg_peer *p, const struct uapi_peer_state *ps,
-		      bool show_keys)
+		      bool show_keys, time_t now)
 {
 	char text[INET6_ADDRSTRLEN + 64];
 	bool has_ep = (p->flags & CFG_PEER_HAS_ENDPOINT) &&
@@ -70,12 +70,14 @@ static void json_peer(FILE *f, const struct cfg_peer *p, const struct uapi_peer_
 		json_str(f, text);
 	}
 	fprintf(f,
-		"],\n      \"latest_handshake\": %" PRIu64 ",\n      \"rx_bytes\": %" PRIu64
+		"],\n      \"latest_handshake\": %" PRIu64
+		",\n      \"up\": %s,\n      \"rx_bytes\": %" PRIu64
 		",\n      \"tx_bytes\": %" PRIu64 ",\n      \"persistent_keepalive\": %u\n    }",
-		ps->last_handshake_sec, ps->rx_bytes, ps->tx_bytes, p->persistent_keepalive_s);
+		ps->last_handshake_sec, ctl_peer_up(ps->last_handshake_sec, now) ? "true" : "false",
+		ps->rx_bytes, ps->tx_bytes, p->persistent_keepalive_s);
 }
 
-void show_json(FILE *f, const char *ifname, const struct uapi_state *st, bool show_keys)
+void show_json(FILE *f, const char *ifname, const struct uapi_state *st, bool show_keys, time_t now)
 {
 	const struct cfg_device *cfg = &st->cfg;
 	bool has_key = cfg->flags & CFG_DEV_HAS_PRIVATE_KEY;
@@ -93,7 +95,7 @@ void show_json(FILE *f, const char *ifname, const struct uapi_state *st, bool sh
 		cfg->listen_port, cfg->fwmark);
 	for (size_t i = 0; i < cfg->peers_len; i++) {
 		fputs(i ? ",\n" : "\n", f);
-		json_peer(f, &cfg->peers[i], &st->peer_state[i], show_keys);
+		json_peer(f, &cfg->peers[i], &st->peer_state[i], show_keys, now);
 	}
 	fputs(cfg->peers_len ? "\n  ]\n}" : "]\n}", f);
 }

@@ -32,7 +32,7 @@ static void header(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-enum peer_metric { RX_BYTES, TX_BYTES, LAST_HANDSHAKE };
+enum peer_metric { RX_BYTES, TX_BYTES, LAST_HANDSHAKE, UP };
 
 static const struct {
 	const char *name, *type, *help;
@@ -41,22 +41,27 @@ static const struct {
 	[TX_BYTES] = { "wgd_peer_transmit_bytes_total", "counter", "Bytes sent to the peer." },
 	[LAST_HANDSHAKE] = { "wgd_peer_last_handshake_timestamp_seconds", "gauge",
 			     "Unix time of the peer's latest handshake, 0 if none." },
+	[UP] = { "wgd_peer_up", "gauge",
+		 "1 if the peer's latest handshake is under 180 s old, else 0." },
 };
 
-static uint64_t peer_value(const struct uapi_peer_state *ps, enum peer_metric m)
+static uint64_t peer_value(const struct uapi_peer_state *ps, enum peer_metric m, time_t now)
 {
 	switch (m) {
 	case RX_BYTES:
 		return ps->rx_bytes;
 	case TX_BYTES:
 		return ps->tx_bytes;
+	case UP:
+		return ctl_peer_up(ps->last_handshake_sec, now);
 	case LAST_HANDSHAKE:
 		break;
 	}
 	return ps->last_handshake_sec;
 }
 
-void metrics_write(FILE *f, const char *const *ifnames, const struct uapi_state *states, size_t n)
+void metrics_write(FILE *f, const char *const *ifnames, const struct uapi_state *states, size_t n,
+		   time_t now)
 {
 	char b64[KEY_B64_LEN + 1];
 
@@ -74,7 +79,8 @@ void metrics_write(FILE *f, const char *const *ifnames, const struct uapi_state 
 				fprintf(f, "%s{interface=\"", peer_metrics[m].name);
 				label_value(f, ifnames[i]);
 				fprintf(f, "\",public_key=\"%s\"} %" PRIu64 "\n", b64,
-					peer_value(&states[i].peer_state[p], (enum peer_metric)m));
+					peer_value(&states[i].peer_state[p], (enum peer_metric)m,
+						   now));
 			}
 		}
 	}
@@ -143,7 +149,7 @@ int metrics_main(int argc, const char *argv[])
 		names[n++] = l.names[i];
 	}
 	if (!failed)
-		metrics_write(stdout, names, states, n);
+		metrics_write(stdout, names, states, n, time(NULL));
 	ret = failed;
 out:
 	for (size_t i = 0; i < n; i++)

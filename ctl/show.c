@@ -384,7 +384,7 @@ static enum show_result show_one(const struct show_args *a, const char *ifname, 
 	}
 	if (a->json) {
 		fputs(*first ? "" : ",\n", stdout);
-		show_json(stdout, ifname, &st, c.show_keys);
+		show_json(stdout, ifname, &st, c.show_keys, c.now);
 	} else if (a->field) {
 		if (!show_field(stdout, ifname, &st, a->field, with_if))
 			r = SHOW_BAD_FIELD;

@@ -93,6 +93,7 @@ json_matches_dump() {
 		    assert p['endpoint'] == (None if d[2] == '(none)' else d[2])
 		    assert p['allowed_ips'] == ([] if d[3] == '(none)' else d[3].split(','))
 		    assert p['latest_handshake'] == int(d[4])
+		    assert p['up'] == (int(d[4]) != 0), 'fresh handshake, so up iff any'
 		    assert (p['rx_bytes'], p['tx_bytes']) == (int(d[5]), int(d[6]))
 		    assert p['persistent_keepalive'] == (0 if d[7] == 'off' else int(d[7]))
 	PY
@@ -118,6 +119,7 @@ metrics_match() {
 		assert samples['wgd_peers', ifn, None] == len(peers)
 		for d in peers:
 		    assert samples['wgd_peer_last_handshake_timestamp_seconds', ifn, d[0]] == int(d[4])
+		    assert samples['wgd_peer_up', ifn, d[0]] == (int(d[4]) != 0)
 		    assert samples['wgd_peer_receive_bytes_total', ifn, d[0]] == int(d[5])
 		    assert samples['wgd_peer_transmit_bytes_total', ifn, d[0]] == int(d[6])
 	PY

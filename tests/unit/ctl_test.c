@@ -280,6 +280,7 @@ Test(ctl, json_one_interface)
 		"      \"endpoint\": null,\n"
 		"      \"allowed_ips\": [],\n"
 		"      \"latest_handshake\": 0,\n"
+		"      \"up\": false,\n"
 		"      \"rx_bytes\": 0,\n"
 		"      \"tx_bytes\": 0,\n"
 		"      \"persistent_keepalive\": 0\n"
@@ -292,7 +293,7 @@ Test(ctl, json_one_interface)
 	char *got;
 
 	load_case("nokey", &st, &now);
-	show_json(capture_start(&cap), IFNAME, &st, false);
+	show_json(capture_start(&cap), IFNAME, &st, false, now);
 	got = capture_end(&cap);
 	cr_assert(eq(int, strcmp(got, want), 0), "got:\n%s", got);
 	free(got);
@@ -308,7 +309,7 @@ Test(ctl, json_keys_and_values)
 	char *got, *want_now = slurp(GOLDEN "basic.now"), expect[128];
 
 	load_case("basic", &st, &now);
-	show_json(capture_start(&cap), "a\"b\\c", &st, false);
+	show_json(capture_start(&cap), "a\"b\\c", &st, false, now);
 	got = capture_end(&cap);
 	cr_assert(not(eq(ptr, strstr(got, "\"interface\": \"a\\\"b\\\\c\""), NULL)));
 	cr_assert(eq(ptr, strstr(got, "private_key"), NULL));
@@ -318,10 +319,11 @@ Test(ctl, json_keys_and_values)
 	cr_assert(not(eq(ptr, strstr(got, "\"endpoint\": \"[::ffff:192.0.2.7]:1\""), NULL)));
 	cr_assert(not(eq(ptr, strstr(got, "\"allowed_ips\": [\"0.0.0.0/0\", \"::/0\"]"), NULL)));
 	cr_assert(not(eq(ptr, strstr(got, "\"tx_bytes\": 18446744073709551615"), NULL)));
-	snprintf(expect, sizeof(expect), "\"latest_handshake\": %lld", strtoll(want_now, NULL, 10) - 61);
+	snprintf(expect, sizeof(expect), "\"latest_handshake\": %lld,\n      \"up\": true,",
+		 strtoll(want_now, NULL, 10) - 61);
 	cr_assert(not(eq(ptr, strstr(got, expect), NULL)));
 	free(got);
-	show_json(capture_start(&cap), IFNAME, &st, true);
+	show_json(capture_start(&cap), IFNAME, &st, true, now);
 	got = capture_end(&cap);
 	cr_assert(not(eq(ptr, strstr(got, "\"private_key\": \"BRAbJjE8R1JdaHN+iZSfqrXAy9bh7PcCDRgjLjlET1o=\""), NULL)));
 	cr_assert(not(eq(ptr, strstr(got, "\"preshared_key\": \"OfbMnHkFJY7vsSKB3rWA89qvCANobwKtCoO/oI+FJrQ=\""), NULL)));
@@ -346,7 +348,10 @@ Test(ctl, metrics_text)
 		"wgd_peer_transmit_bytes_total{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 6\n"
 		"# HELP wgd_peer_last_handshake_timestamp_seconds Unix time of the peer's latest handshake, 0 if none.\n"
 		"# TYPE wgd_peer_last_handshake_timestamp_seconds gauge\n"
-		"wgd_peer_last_handshake_timestamp_seconds{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 7\n";
+		"wgd_peer_last_handshake_timestamp_seconds{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 7\n"
+		"# HELP wgd_peer_up 1 if the peer's latest handshake is under 180 s old, else 0.\n"
+		"# TYPE wgd_peer_up gauge\n"
+		"wgd_peer_up{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 1\n";
 	const char *names[] = { "wg0", "x\"y" };
 	struct uapi_state st[2];
 	struct capture cap;
@@ -357,12 +362,28 @@ Test(ctl, metrics_text)
 	load_case("bare", &st[1], &now);
 	st[0].peer_state[0] = (struct uapi_peer_state){ .rx_bytes = 5, .tx_bytes = 6,
 							.last_handshake_sec = 7 };
-	metrics_write(capture_start(&cap), names, st, 2);
+	metrics_write(capture_start(&cap), names, st, 2, 7 + 179);
 	got = capture_end(&cap);
 	cr_assert(eq(int, strcmp(got, want), 0), "got:\n%s", got);
 	free(got);
 	uapi_state_clear(&st[0]);
 	uapi_state_clear(&st[1]);
+}
+
+/* Up while the latest handshake is younger than REJECT_AFTER_TIME (180 s); never without one. */
+Test(ctl, peer_up_boundaries)
+{
+	const time_t t = 1700000000;
+
+	cr_assert(not(ctl_peer_up(0, t)));
+	cr_assert(not(ctl_peer_up(0, 0)));
+	cr_assert(ctl_peer_up(t, t));
+	cr_assert(ctl_peer_up(t - 179, t));
+	cr_assert(not(ctl_peer_up(t - 180, t)));
+	cr_assert(not(ctl_peer_up(t - 181, t)));
+	cr_assert(not(ctl_peer_up(1, t)));
+	cr_assert(ctl_peer_up(t + 5, t), "a handshake after now (clock wound back) is fresh");
+	cr_assert(ctl_peer_up(UINT64_MAX, t));
 }
 
 /* The pieces of each line are copied from wg's report of the same state (basic.show). */
