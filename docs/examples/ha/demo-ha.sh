@@ -45,12 +45,12 @@ in_ns() {
 	ip netns exec "$ns" "$@"
 }
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s; 1 on timeout.
+# wait_for SECONDS CMD...: poll CMD every 0.1 s; 1 once SECONDS have passed.
 wait_for() {
-	local tries=$(($1 * 10))
+	local end=$((SECONDS + $1))
 	shift
 	until "$@"; do
-		((tries-- > 0)) || return 1
+		((SECONDS < end)) || return 1
 		sleep 0.1
 	done
 }
@@ -332,7 +332,11 @@ vrrp_up() {
 	fill vrrp-gw.conf "$work/$IF_G1.conf" KEY="$work/gw.key" BRANCH_PUBLIC_KEY="$(pub branch)"
 	fill vrrp-gw.conf "$work/$IF_G2.conf" KEY="$work/gw.key" BRANCH_PUBLIC_KEY="$(pub branch)"
 	fill vrrp-branch.conf "$work/$IF_B1.conf" KEY="$work/branch.key" GW_PUBLIC_KEY="$(pub gw)"
+	# Static routes: the DC router sends the branch's LAN to whichever gateway holds
+	# 172.16.0.10; the gateways reach the DC LAN through the DC router.
 	in_ns "$DC" ip route add 10.2.0.0/24 via 172.16.0.10
+	in_ns "$GW1" ip route add 10.1.0.0/24 via 172.16.0.1
+	in_ns "$GW2" ip route add 10.1.0.0/24 via 172.16.0.1
 	in_ns "$GW1" nft -f "$here/vrrp-source.nft"
 	in_ns "$GW2" nft -f "$here/vrrp-source.nft"
 	wgd_start "$GW1" "$IF_G1"
@@ -343,7 +347,7 @@ vrrp_up() {
 	keepalived_start "$GW2" gw2 100
 	sleep 1
 	holds_vip "$GW1" && ! holds_vip "$GW2" || { bad "192.0.2.10 not on gw1 alone"; exit 1; }
-	wait_for 10 ping1 || { bad "no ping from the branch to the DC through gw1"; exit 1; }
+	wait_for 3 ping1 || { bad "no ping from the branch to the DC through gw1"; exit 1; }
 	echo "gw1$ ip -4 addr show dev eth0"
 	ip -n "$GW1" -4 addr show dev eth0 | sed 's/^/  /'
 }
@@ -400,6 +404,7 @@ umask 077
 ping_pid=
 cleanup() {
 	set +e
+	[[ $FAILED == 0 || -z ${HA_HOLD:-} ]] || sleep "$HA_HOLD" # to look around
 	[[ -z $ping_pid ]] || kill "$ping_pid" 2>/dev/null
 	topo_down
 	if [[ $FAILED == 1 || -n ${HA_KEEP:-} ]]; then
