@@ -185,6 +185,13 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh $(DEMO_SH)
 
+# Gateway redundancy (docs/examples/ha/README.md): HA_MODE=bfd, vrrp or all.
+HA_MODE ?= all
+.PHONY: demo-ha
+demo-ha: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash docs/examples/ha/demo-ha.sh $(HA_MODE)
+
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all tools
 	$(Q)sh bench/bench.sh

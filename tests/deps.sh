@@ -6,7 +6,7 @@
 set -e
 BUILD_PKGS="build-essential pkg-config libsodium-dev libmnl-dev libcap-ng-dev libseccomp-dev libinih-dev"
 TEST_PKGS="libcriterion-dev wireguard-go wireguard-tools iperf3 iproute2 nftables
-iputils-ping python3 python3-cryptography python3-nacl clang libclang-rt-14-dev mandoc
+iputils-ping python3 python3-cryptography python3-nacl clang libclang-rt-14-dev mandoc bird2 keepalived
 cppcheck procps psmisc kmod valgrind util-linux prometheus"
 case ${1:-} in
 --build) PKGS=$BUILD_PKGS ;;

@@ -249,6 +249,10 @@ bfd_up() {
 		{ bad "BGP sessions did not come up"; birdc branch show protocols all >&2; exit 1; }
 	wait_for 10 via "$IF_B1" && wait_for 10 dc_via 172.16.0.11 ||
 		{ bad "routes do not go through gw1 with both gateways up"; exit 1; }
+	# Table = off as wg-quick has it: wgd adds no route and no rule.
+	[[ -z $(ip -n "$BR" route show table all proto static) ]] ||
+		bad "Table = off: wgd added routes: $(ip -n "$BR" route show table all proto static)"
+	[[ $(ip -n "$BR" rule | wc -l) == 3 ]] || bad "Table = off: wgd added rules: $(ip -n "$BR" rule)"
 	echo "branch$ birdc show protocols"
 	birdc branch show protocols | sed 's/^/  /'
 	echo "branch$ ip route"
@@ -259,6 +263,7 @@ bfd_up() {
 moved() {
 	wait_for 10 via "$2" || bad "$1: the branch does not route via $2"
 	wait_for 10 dc_via "$3" || bad "$1: the DC does not route via $3"
+	wait_for 5 ping1 || bad "$1: no ping from the branch LAN to the DC LAN"
 }
 
 # steady SINCE_BR SINCE_DC: gw2's sessions stayed up throughout (no flap).
@@ -303,12 +308,15 @@ bfd_case() { # kill | link
 	ping_stop "bfd: $back"
 	steady "$since_br" "$since_dc"
 	birdc branch show protocols | sed 's/^/  /'
+	echo "branch$ wgctl metrics $IF_B1 | grep wgd_peer_up"
+	in_ns "$BR" "$WGCTL" metrics "$IF_B1" | grep '^wgd_peer_up' | sed 's/^/  /'
 }
 
 # --- VRRP --------------------------------------------------------------------------------
 
-keepalived_start() { # NS NAME PRIORITY
-	fill keepalived.conf "$work/keepalived-$2.conf" NAME="$2" PRIORITY="$3"
+keepalived_start() { # NS NAME PRIORITY IF
+	fill keepalived.conf "$work/keepalived-$2.conf" NAME="$2" PRIORITY="$3" \
+		WGCTL="$WGCTL" IF="$4"
 	in_ns "$1" keepalived -n -l -G -P -f "$work/keepalived-$2.conf" -p "$work/ka-$2.pid" \
 		-r "$work/ka-vrrp-$2.pid" </dev/null >>"$work/keepalived-$2.log" 2>&1 &
 }
@@ -342,9 +350,9 @@ vrrp_up() {
 	wgd_start "$GW1" "$IF_G1"
 	wgd_start "$GW2" "$IF_G2"
 	wgd_start "$BR" "$IF_B1"
-	keepalived_start "$GW1" gw1 150
+	keepalived_start "$GW1" gw1 150 "$IF_G1"
 	wait_for 10 holds_vip "$GW1" || { bad "gw1 did not take 192.0.2.10"; exit 1; }
-	keepalived_start "$GW2" gw2 100
+	keepalived_start "$GW2" gw2 100 "$IF_G2"
 	sleep 1
 	holds_vip "$GW1" && ! holds_vip "$GW2" || { bad "192.0.2.10 not on gw1 alone"; exit 1; }
 	wait_for 3 ping1 || { bad "no ping from the branch to the DC through gw1"; exit 1; }
@@ -378,7 +386,7 @@ vrrp_case() {
 	in_ns "$INET" ip link set g1 up
 	in_ns "$DC" ip link set d1 up
 	wgd_start "$GW1" "$IF_G1"
-	keepalived_start "$GW1" gw1 150
+	keepalived_start "$GW1" gw1 150 "$IF_G1"
 	sleep 3
 	holds_vip "$GW2" && ! holds_vip "$GW1" || bad "192.0.2.10 moved back to gw1"
 	ping_stop "vrrp: gw1 back"
