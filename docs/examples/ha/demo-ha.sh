@@ -118,8 +118,8 @@ topo_down() {
 	local ns pids
 	for ns in $NSES; do
 		[[ -e /var/run/netns/$ns ]] || continue
-		pids=$(ip netns pids "$ns")
-		[[ -z $pids ]] || kill -KILL $pids 2>/dev/null || true
+		mapfile -t pids < <(ip netns pids "$ns")
+		((${#pids[@]} == 0)) || kill -KILL "${pids[@]}" 2>/dev/null || true
 	done
 	sleep 0.2
 	for ns in $NSES; do
@@ -244,11 +244,16 @@ bfd_up() {
 	bird_start "$GW1" gw1 "$work/bird-gw1.conf"
 	bird_start "$GW2" gw2 "$work/bird-gw2.conf"
 	bird_start "$BR" branch "$work/bird-branch.conf"
-	wait_for 30 established branch gw1 && wait_for 10 established branch gw2 &&
-		wait_for 10 established dc gw1 && wait_for 10 established dc gw2 ||
-		{ bad "BGP sessions did not come up"; birdc branch show protocols all >&2; exit 1; }
-	wait_for 10 via "$IF_B1" && wait_for 10 dc_via 172.16.0.11 ||
-		{ bad "routes do not go through gw1 with both gateways up"; exit 1; }
+	if ! { wait_for 30 established branch gw1 && wait_for 10 established branch gw2 &&
+		wait_for 10 established dc gw1 && wait_for 10 established dc gw2; }; then
+		bad "BGP sessions did not come up"
+		birdc branch show protocols all >&2
+		exit 1
+	fi
+	if ! { wait_for 10 via "$IF_B1" && wait_for 10 dc_via 172.16.0.11; }; then
+		bad "routes do not go through gw1 with both gateways up"
+		exit 1
+	fi
 	# Table = off as wg-quick has it: wgd adds no route and no rule.
 	[[ -z $(ip -n "$BR" route show table all proto static) ]] ||
 		bad "Table = off: wgd added routes: $(ip -n "$BR" route show table all proto static)"
@@ -345,8 +350,10 @@ vrrp_up() {
 	in_ns "$DC" ip route add 10.2.0.0/24 via 172.16.0.10
 	in_ns "$GW1" ip route add 10.1.0.0/24 via 172.16.0.1
 	in_ns "$GW2" ip route add 10.1.0.0/24 via 172.16.0.1
-	in_ns "$GW1" nft -f "$here/vrrp-source.nft"
-	in_ns "$GW2" nft -f "$here/vrrp-source.nft"
+	if [[ -z ${HA_NO_SOURCE_RULE:-} ]]; then # set it to see the branch roam
+		in_ns "$GW1" nft -f "$here/vrrp-source.nft"
+		in_ns "$GW2" nft -f "$here/vrrp-source.nft"
+	fi
 	wgd_start "$GW1" "$IF_G1"
 	wgd_start "$GW2" "$IF_G2"
 	wgd_start "$BR" "$IF_B1"
@@ -354,44 +361,82 @@ vrrp_up() {
 	wait_for 10 holds_vip "$GW1" || { bad "gw1 did not take 192.0.2.10"; exit 1; }
 	keepalived_start "$GW2" gw2 100 "$IF_G2"
 	sleep 1
-	holds_vip "$GW1" && ! holds_vip "$GW2" || { bad "192.0.2.10 not on gw1 alone"; exit 1; }
+	if ! holds_vip "$GW1" || holds_vip "$GW2"; then
+		bad "192.0.2.10 not on gw1 alone"
+		exit 1
+	fi
 	wait_for 3 ping1 || { bad "no ping from the branch to the DC through gw1"; exit 1; }
 	echo "gw1$ ip -4 addr show dev eth0"
 	ip -n "$GW1" -4 addr show dev eth0 | sed 's/^/  /'
 }
 
-vrrp_case() {
-	local rx
-	say "Gateway 1 dies (its links cut, wgd and keepalived killed) under a ping every 10 ms"
+# handshook IF: the interface's only peer has a handshake.
+handshook() { [[ $(wg show "$1" latest-handshakes | awk '{ print $2 }') != 0 ]]; }
+on_vip() { [[ $(wg show "$IF_B1" endpoints | awk '{ print $2 }') == 192.0.2.10:51820 ]]; }
+source_drops() { # NS: packets vrrp-source.nft dropped there
+	in_ns "$1" nft list table inet wgd-vrrp 2>/dev/null |
+		awk '/counter packets/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
+}
+
+# vrrp_stop: gw1's keepalived is stopped (maintenance) while its wgd runs on.
+vrrp_stop() {
+	local pid
+	say "Gateway 1's keepalived stopped (maintenance; wgd runs on) under a ping every 10 ms"
 	ping_start
-	in_ns "$INET" ip link set g1 down
-	in_ns "$DC" ip link set d1 down
-	keepalived_kill gw1
-	wgd_kill "$GW1" "$IF_G1"
+	pid=$(cat "$work/ka-gw1.pid")
+	kill -TERM "$pid" # releases the addresses, tells gw2 with a priority 0 advert
 	wait_for 5 holds_vip "$GW2" || bad "gw2 did not take 192.0.2.10"
-	wait_for 5 dc_vip_in "$GW2" || bad "gw2 did not take 172.16.0.10"
-	# The branch keeps its session for the old gateway until REKEY rules make it
-	# handshake again: KEEPALIVE_TIMEOUT + REKEY_TIMEOUT (15 s) after its data went
-	# unanswered.
-	rx=$(wg show "$IF_G2" transfer | awk '{ print $2 }')
-	wait_for 30 ping1 || bad "no ping through gw2 30 s after gw1 died"
+	# The branch keeps its session with gw1 until REKEY rules make it handshake
+	# again: KEEPALIVE_TIMEOUT + REKEY_TIMEOUT (15 s) after its data went unanswered.
+	wait_for 30 ping1 || bad "no ping through gw2 30 s after gw1's keepalived stopped"
 	sleep 1
-	ping_stop "vrrp: gw1 died"
-	[[ $(wg show "$IF_G2" latest-handshakes | awk '{ print $2 }') != 0 ]] ||
-		bad "the branch never handshook with gw2 (received ${rx:-?} bytes before)"
-	say "Gateway 1 comes back (fresh wgd, keepalived as backup: nopreempt)"
-	ping_start
-	in_ns "$GW1" ip addr flush dev eth0 to 192.0.2.10/32 2>/dev/null || true
-	in_ns "$GW1" ip addr flush dev dc0 to 172.16.0.10/32 2>/dev/null || true
-	in_ns "$INET" ip link set g1 up
-	in_ns "$DC" ip link set d1 up
-	wgd_start "$GW1" "$IF_G1"
+	ping_stop "vrrp: gw1's keepalived stopped"
+	handshook "$IF_G2" || bad "the branch never handshook with gw2"
+	say "Gateway 1, without 192.0.2.10, sends to the branch through its old session"
+	# As a keepalive or a handshake retry would: from 192.0.2.11, the sticky source
+	# being gone. The branch would roam there but for vrrp-source.nft.
+	in_ns "$GW1" ping -q -c 3 -i 0.2 -W 1 100.64.1.2 >/dev/null 2>&1 || true
+	sleep 0.5
+	note "vrrp: gw1 sent through its old session: vrrp-source.nft dropped $(source_drops "$GW1") packets"
+	on_vip || bad "the branch roamed off 192.0.2.10: $(wg show "$IF_B1" endpoints)"
+	ping1 || bad "no ping through gw2 after gw1 sent to the branch"
+	wait_for 5 pid_gone "$pid" || bad "keepalived on gw1 did not stop"
 	keepalived_start "$GW1" gw1 150 "$IF_G1"
+	sleep 2
+	if ! holds_vip "$GW2" || holds_vip "$GW1"; then bad "192.0.2.10 moved back to gw1"; fi
+}
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# vrrp_crash N: gateway N, the master, dies (links cut, wgd and keepalived killed),
+# the other takes over; N comes back with a fresh wgd and stays backup.
+vrrp_crash() {
+	local n=$1 o ns ons ifn
+	o=$((3 - n))
+	ns=$TAG-gw$n ons=$TAG-gw$o ifn=${TAG}g$n
+	say "Gateway $n dies (links cut, wgd and keepalived killed) under a ping every 10 ms"
+	ping_start
+	in_ns "$INET" ip link set "g$n" down
+	in_ns "$DC" ip link set "d$n" down
+	keepalived_kill "gw$n"
+	wgd_kill "$ns" "$ifn"
+	wait_for 5 holds_vip "$ons" || bad "gw$o did not take 192.0.2.10"
+	wait_for 5 dc_vip_in "$ons" || bad "gw$o did not take 172.16.0.10"
+	wait_for 30 ping1 || bad "no ping through gw$o 30 s after gw$n died"
+	sleep 1
+	ping_stop "vrrp: gw$n died"
+	handshook "${TAG}g$o" || bad "the branch never handshook with gw$o"
+	say "Gateway $n comes back (fresh wgd, keepalived as backup: nopreempt)"
+	ping_start
+	in_ns "$ns" ip addr flush dev eth0 to 192.0.2.10/32 2>/dev/null || true
+	in_ns "$ns" ip addr flush dev dc0 to 172.16.0.10/32 2>/dev/null || true
+	in_ns "$INET" ip link set "g$n" up
+	in_ns "$DC" ip link set "d$n" up
+	wgd_start "$ns" "$ifn"
+	keepalived_start "$ns" "gw$n" $((n == 1 ? 150 : 100)) "$ifn"
 	sleep 3
-	holds_vip "$GW2" && ! holds_vip "$GW1" || bad "192.0.2.10 moved back to gw1"
-	ping_stop "vrrp: gw1 back"
-	[[ $(wg show "$IF_B1" endpoints | awk '{ print $2 }') == 192.0.2.10:51820 ]] ||
-		bad "the branch roamed off 192.0.2.10: $(wg show "$IF_B1" endpoints)"
+	if ! holds_vip "$ons" || holds_vip "$ns"; then bad "192.0.2.10 moved back to gw$n"; fi
+	ping_stop "vrrp: gw$n back"
+	on_vip || bad "the branch roamed off 192.0.2.10: $(wg show "$IF_B1" endpoints)"
 }
 
 # --- main ------------------------------------------------------------------------------
@@ -432,7 +477,8 @@ if [[ $MODE == bfd || $MODE == all ]]; then
 fi
 if [[ $MODE == vrrp || $MODE == all ]]; then
 	vrrp_up
-	vrrp_case
+	vrrp_stop
+	vrrp_crash 2
 	topo_down
 fi
 say "Measured"
