@@ -11,11 +11,12 @@
 #            through gw2's tunnel and the DC back through gw2, a ping gets
 #            through; gw1 back: both go through gw1 again, its BGP session is up
 #            again, and gw2's sessions never went down (no flap).
-#   ha-vrrp  keepalived moves 192.0.2.10 between two gateways with one key: gw1
-#            dies, gw2 takes the address, the branch handshakes with gw2 and its
-#            pings reach the DC; gw1 back stays backup, and the branch's
-#            endpoint is still 192.0.2.10 (it never roamed to a gateway's own
-#            address).
+#   ha-vrrp  keepalived moves 192.0.2.10 between two gateways with one key:
+#            gw1's keepalived stops, gw2 takes the address, the branch
+#            handshakes with gw2 and its pings reach the DC; gw1 then sends
+#            through its old session and the branch must stay on 192.0.2.10
+#            (vrrp-source.nft); gw2 dies, gw1 takes over the same way; gw2
+#            back stays backup, the branch still on 192.0.2.10.
 #
 # The outages the 10 ms ping saw are printed as "# ha/NAME: ..." lines, never
 # asserted (timings depend on the machine).
