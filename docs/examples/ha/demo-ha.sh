@@ -301,6 +301,10 @@ bfd_case() { # kill | link
 	sleep 1
 	ping_stop "bfd: $fail"
 	birdc branch show protocols | sed 's/^/  /'
+	# wgd's view: the handshake with gw1 is recent, so "up" stays 1 for up to 180 s;
+	# an alert, not a failover trigger: BFD has acted already.
+	echo "branch$ wgctl metrics $IF_B1 | grep wgd_peer_up"
+	in_ns "$BR" "$WGCTL" metrics "$IF_B1" | grep '^wgd_peer_up' | sed 's/^/  /'
 	say "Bringing gateway 1 back"
 	ping_start
 	case $1 in
@@ -313,8 +317,6 @@ bfd_case() { # kill | link
 	ping_stop "bfd: $back"
 	steady "$since_br" "$since_dc"
 	birdc branch show protocols | sed 's/^/  /'
-	echo "branch$ wgctl metrics $IF_B1 | grep wgd_peer_up"
-	in_ns "$BR" "$WGCTL" metrics "$IF_B1" | grep '^wgd_peer_up' | sed 's/^/  /'
 }
 
 # --- VRRP --------------------------------------------------------------------------------
