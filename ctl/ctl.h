@@ -49,16 +49,17 @@ int ctl_serving_pidfd(const char *path, int *pidfd, pid_t *pid);
 /* Waits up to timeout_ms for the pidfd's process to exit: 0, -ETIMEDOUT or -errno. */
 int ctl_pidfd_wait(int pidfd, int timeout_ms);
 
-/* `syncconf IF PATH' (setconf.c): the process exit status, after any error line. */
+/* `syncconf IF PATH' with PATH's drop-ins (setconf.c): the exit status, after any error. */
 int ctl_syncconf(const char *ifname, const char *path);
 
 struct conf;
 /*
  * A config file read as wg(8) reads one (setconf.c: wgd's parser in CONF_WG_SUBSET mode,
  * "-" for standard input), its warnings printed; false after the error lines. With
- * resolve, Endpoint host names are resolved (getaddrinfo) as wg(8) does.
+ * resolve, Endpoint host names are resolved (getaddrinfo) as wg(8) does; with dropins,
+ * the drop-ins of path's directory too (conf_load).
  */
-bool ctl_load_conf(struct conf *c, const char *path, bool resolve);
+bool ctl_load_conf(struct conf *c, const char *path, bool resolve, bool dropins);
 /* Prints each '\n'-terminated line of text to stderr as "wgctl: line". */
 void ctl_err_lines(const char *text);
 

@@ -207,7 +207,7 @@ static bool parse_file(const char *path, bool say_ok)
 	char err[MSG_LEN] = "", warn[MSG_LEN] = "";
 	struct conf c;
 
-	if (conf_parse_file(&c, path, err, sizeof(err), warn, sizeof(warn)) < 0) {
+	if (conf_load(&c, path, CONF_FULL, err, sizeof(err), warn, sizeof(warn)) < 0) {
 		fputs(warn, stderr);
 		fprintf(stderr, "%s\n", err);
 		return false;

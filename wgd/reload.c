@@ -203,8 +203,8 @@ static int parse(struct conf *c, const char *path, struct reload_result *res)
 	int ret;
 
 	memset(res, 0, sizeof(*res));
-	ret = conf_parse_file(c, path, res->error, sizeof(res->error), res->warnings,
-			      sizeof(res->warnings));
+	ret = conf_load(c, path, CONF_FULL, res->error, sizeof(res->error), res->warnings,
+			sizeof(res->warnings));
 	if (ret < 0 && !res->error[0])
 		snprintf(res->error, sizeof(res->error), "%s: %s", path, strerror(-ret));
 	return ret;

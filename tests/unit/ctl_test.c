@@ -256,7 +256,7 @@ Test(ctl, setconf_and_addconf_requests_match_wg)
 		int argc = load_args(names[i], argv, 8, &text);
 
 		cr_assert(eq(int, argc, 3));
-		cr_assert(ctl_load_conf(&c, argv[2], true), "%s", argv[2]);
+		cr_assert(ctl_load_conf(&c, argv[2], true, false), "%s", argv[2]);
 		make_request(argv[0], &c.dev);
 		expect_request(&c.dev, names[i]);
 		conf_clear(&c);
