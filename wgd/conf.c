@@ -550,9 +550,8 @@ int conf_resolve_endpoints(struct conf *c, const char *name, char *err, size_t e
 			if (err && errlen)
 				snprintf(err, errlen,
 					 "%s:%u: cannot resolve Endpoint host `%s': %s",
-					 x->file ? x->file : name,
-					 x->endpoint_line, x->endpoint_host,
-					 conf_endpoint_strerror(r, sys_errno));
+					 x->file ? x->file : name, x->endpoint_line,
+					 x->endpoint_host, conf_endpoint_strerror(r, sys_errno));
 			return -EINVAL;
 		}
 		peer->flags |= CFG_PEER_HAS_ENDPOINT;

@@ -135,8 +135,7 @@ static int cmp_key(const void *a, const void *b, void *base)
 }
 
 /* A PublicKey in two places: the later one is the error, naming the first. */
-static int check_duplicates(const struct conf *c, const char *main_path, char *err,
-			    size_t errlen)
+static int check_duplicates(const struct conf *c, const char *main_path, char *err, size_t errlen)
 {
 	size_t n = c->dev.peers_len, *idx = calloc(n ? n : 1, sizeof(*idx));
 	char b64[KEY_B64_LEN + 1];

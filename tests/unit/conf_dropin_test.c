@@ -22,7 +22,7 @@
 #define PUB4  "NPSp95wQVdZIdzvBa1kCMOK393E7uazo2oDWzVYssHg="
 #define PUB5  "d/VuSWDTJnRacVJ8r2IT7encTAo9SiqG7C56E0tKsXs="
 
-#define MAIN "[Interface]\nPrivateKey = " PRIV1 "\nListenPort = 51820\n"
+#define MAIN	      "[Interface]\nPrivateKey = " PRIV1 "\nListenPort = 51820\n"
 #define PEER(pub, ip) "[Peer]\nPublicKey = " pub "\nAllowedIPs = " ip "\n"
 
 static char dir[64], path[96], ddir[96];
@@ -188,7 +188,8 @@ Test(conf_dropin, duplicate_across_two_drop_ins_names_both)
 	put_dropin("b.conf", PEER(PUB4, "10.0.4.0/24") PEER(PUB3, "10.0.5.0/24"), 0600);
 	cr_assert(eq(int, load(&c), -EINVAL));
 	snprintf(want, sizeof(want),
-		 "%s/b.conf:4: duplicate peer: PublicKey " PUB3 " is already defined at %s/a.conf:2",
+		 "%s/b.conf:4: duplicate peer: PublicKey " PUB3
+		 " is already defined at %s/a.conf:2",
 		 ddir, ddir);
 	cr_assert(eq(str, err, want));
 	cr_assert(eq(sz, c.dev.peers_len, 0));
@@ -203,8 +204,8 @@ Test(conf_dropin, duplicate_of_the_main_file_names_both)
 	put_dropin("a.conf", PEER(PUB3, "10.0.5.0/24"), 0600);
 	cr_assert(eq(int, load(&c), -EINVAL));
 	snprintf(want, sizeof(want),
-		 "%s/a.conf:1: duplicate peer: PublicKey " PUB3 " is already defined at %s:5",
-		 ddir, path);
+		 "%s/a.conf:1: duplicate peer: PublicKey " PUB3 " is already defined at %s:5", ddir,
+		 path);
 	cr_assert(eq(str, err, want));
 }
 
@@ -272,8 +273,8 @@ Test(conf_dropin, peers_only_main_file_in_wg_subset_mode)
 
 	put_at(path, PEER(PUB2, "10.0.0.2/32"), 0600);
 	put_dropin("a.conf", PEER(PUB3, "10.0.3.0/24"), 0600);
-	cr_assert(eq(int, conf_load(&c, path, CONF_WG_SUBSET, err, sizeof(err), NULL, 0), 0),
-		  "%s", err);
+	cr_assert(eq(int, conf_load(&c, path, CONF_WG_SUBSET, err, sizeof(err), NULL, 0), 0), "%s",
+		  err);
 	cr_assert(eq(sz, c.dev.peers_len, 2));
 	conf_clear(&c);
 }
