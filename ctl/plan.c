@@ -20,7 +20,7 @@
 
 enum { PLAN_ERR_LEN = PATH_MAX + 1024, PLAN_EXIT_CHANGES = 2 };
 
-static void json_str(FILE *f, const char *s)
+static void plan_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -41,9 +41,9 @@ static int refused(const char *ifname, const char *error, bool json)
 {
 	if (json) {
 		fputs("{\n  \"interface\": ", stdout);
-		json_str(stdout, ifname);
+		plan_json_str(stdout, ifname);
 		fputs(",\n  \"changes\": null,\n  \"refused\": true,\n  \"error\": ", stdout);
-		json_str(stdout, error);
+		plan_json_str(stdout, error);
 		fputs("\n}\n", stdout);
 	}
 	return 1;
@@ -200,9 +200,9 @@ static int check_file_only(const char *ifname, bool json)
 	fputs(warn, stderr);
 	if (json) {
 		fputs("{\n  \"interface\": ", stdout);
-		json_str(stdout, ifname);
+		plan_json_str(stdout, ifname);
 		fputs(",\n  \"file\": ", stdout);
-		json_str(stdout, path);
+		plan_json_str(stdout, path);
 		fputs(",\n  \"changes\": null,\n  \"running\": false\n}\n", stdout);
 	} else {
 		printf("%s: OK\n", path);
