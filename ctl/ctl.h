@@ -161,6 +161,7 @@ struct peer_change {
 	const char *ifname;
 	const char *endpoint; /* as typed: a hostname stays a hostname in the file */
 	const char *psk_file; /* as typed */
+	const char *save_to;  /* add --save-to NAME: the drop-in IF.d/NAME.conf */
 	bool has_allowedips, save;
 };
 

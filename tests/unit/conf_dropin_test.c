@@ -4,6 +4,7 @@
  * two places refused naming both, editors' leftovers ignored, and files others could
  * write refused before they are read.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <criterion/new/assert.h>
 
 #include "wgd/conf.h"
+#include "wgd/conf_edit.h"
 
 #define PRIV1 "kHwK5kV+Ft6YExF+aB+No99zfMONq0Q8W3kTO8M1Ml8="
 #define PUB2  "0LTcUeiZziPrl1lM7/gKkCswVqQD44XMpQgfN7UcOC4="
@@ -277,4 +279,144 @@ Test(conf_dropin, peers_only_main_file_in_wg_subset_mode)
 		  err);
 	cr_assert(eq(sz, c.dev.peers_len, 2));
 	conf_clear(&c);
+}
+
+/* --- conf_dropin_edit.c: --save-to and remove --save --------------------------------- */
+
+static void peer_of(struct cfg_peer *p, struct cfg_allowedip *aip, const char *pub)
+{
+	memset(p, 0, sizeof(*p));
+	key(p->public_key, pub);
+	*aip = (struct cfg_allowedip){ .family = AF_INET, .cidr = 24 };
+	aip->ip4.s_addr = htonl(0x0a000500);
+	p->allowedips = aip;
+	p->allowedips_len = p->allowedips_cap = 1;
+	p->persistent_keepalive_s = 25;
+}
+
+static char *slurp(const char *file)
+{
+	static char buf[4096];
+	FILE *f = fopen(file, "r");
+	size_t n;
+
+	cr_assert(ne(ptr, f, NULL), "%s", file);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+Test(conf_dropin, write_peer_creates_dir_and_file_0600)
+{
+	struct cfg_allowedip aip;
+	struct cfg_peer p;
+	char file[256];
+	struct stat st;
+	struct conf c;
+
+	put_at(path, MAIN, 0600);
+	peer_of(&p, &aip, PUB5);
+	snprintf(file, sizeof(file), "%s/branch-5.conf", ddir);
+	cr_assert(eq(int,
+		     conf_dropin_write_peer(file, &p, "vpn.example.org:51820", err, sizeof(err)),
+		     0),
+		  "%s", err);
+	cr_assert(eq(int, stat(file, &st), 0));
+	cr_assert(eq(u32, st.st_mode & 07777, 0600));
+	cr_assert(eq(int, stat(ddir, &st), 0));
+	cr_assert(eq(u32, st.st_mode & 07777, 0700));
+	cr_assert(ne(ptr, strstr(slurp(file), "Endpoint = vpn.example.org:51820\n"), NULL));
+	cr_assert(eq(int, load(&c), 0), "%s", err);
+	cr_assert(eq(sz, c.dev.peers_len, 1));
+	peer_is(&c, 0, PUB5, "branch-5.conf");
+	cr_assert(eq(u16, c.dev.peers[0].persistent_keepalive_s, 25));
+	conf_clear(&c);
+}
+
+Test(conf_dropin, write_peer_replaces_the_whole_file_and_leaves_no_temporary)
+{
+	struct cfg_allowedip aip;
+	struct cfg_peer p;
+	char file[256], cmd[256];
+	struct conf c;
+
+	put_at(path, MAIN, 0600);
+	put_dropin("b.conf", PEER(PUB3, "10.0.3.0/24") PEER(PUB4, "10.0.4.0/24"), 0644);
+	peer_of(&p, &aip, PUB5);
+	snprintf(file, sizeof(file), "%s/b.conf", ddir);
+	cr_assert(eq(int, conf_dropin_write_peer(file, &p, NULL, err, sizeof(err)), 0), "%s", err);
+	cr_assert(eq(int, load(&c), 0), "%s", err);
+	cr_assert(eq(sz, c.dev.peers_len, 1));
+	peer_is(&c, 0, PUB5, "b.conf");
+	conf_clear(&c);
+	snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | wc -l) = 1", ddir);
+	cr_assert(eq(int, system(cmd), 0), "a temporary file was left behind");
+}
+
+Test(conf_dropin, find_names_the_file_and_line)
+{
+	char file[512], want[512];
+	unsigned int line = 0;
+	size_t peers = 0;
+	uint8_t k[32];
+
+	put_at(path, MAIN "\n" PEER(PUB2, "10.0.0.2/32"), 0600);
+	put_dropin("a.conf", "\n" PEER(PUB3, "10.0.3.0/24") PEER(PUB4, "10.0.4.0/24"), 0600);
+	key(k, PUB4);
+	cr_assert(eq(int,
+		     conf_dropin_find(path, k, file, sizeof(file), &line, &peers, err, sizeof(err)),
+		     1));
+	snprintf(want, sizeof(want), "%s/a.conf", ddir);
+	cr_assert(eq(str, file, want));
+	cr_assert(eq(u32, line, 5));
+	cr_assert(eq(sz, peers, 2));
+	key(k, PUB2);
+	cr_assert(eq(int,
+		     conf_dropin_find(path, k, file, sizeof(file), &line, &peers, err, sizeof(err)),
+		     1));
+	cr_assert(eq(str, file, path));
+	key(k, PUB5);
+	cr_assert(eq(int,
+		     conf_dropin_find(path, k, file, sizeof(file), &line, &peers, err, sizeof(err)),
+		     0));
+}
+
+Test(conf_dropin, remove_deletes_a_file_that_held_only_the_peer)
+{
+	char file[256];
+	uint8_t k[32];
+	struct conf c;
+
+	put_at(path, MAIN, 0600);
+	put_dropin("a.conf", PEER(PUB3, "10.0.3.0/24"), 0600);
+	put_dropin("b.conf", PEER(PUB4, "10.0.4.0/24"), 0600);
+	snprintf(file, sizeof(file), "%s/a.conf", ddir);
+	key(k, PUB3);
+	cr_assert(eq(int, conf_dropin_remove_peer(file, k, err, sizeof(err)), 0), "%s", err);
+	cr_assert(eq(int, access(file, F_OK), -1));
+	cr_assert(eq(int, load(&c), 0), "%s", err);
+	cr_assert(eq(sz, c.dev.peers_len, 1));
+	peer_is(&c, 0, PUB4, "b.conf");
+	conf_clear(&c);
+	key(k, PUB5);
+	snprintf(file, sizeof(file), "%s/b.conf", ddir);
+	cr_assert(eq(int, conf_dropin_remove_peer(file, k, err, sizeof(err)), -ENOENT));
+}
+
+Test(conf_dropin, remove_edits_a_file_with_other_peers)
+{
+	char file[256];
+	uint8_t k[32];
+
+	put_at(path, MAIN, 0600);
+	put_dropin(
+		"a.conf",
+		"# branch a\n" PEER(PUB3, "10.0.3.0/24") "\n# branch b\n" PEER(PUB4, "10.0.4.0/24"),
+		0600);
+	snprintf(file, sizeof(file), "%s/a.conf", ddir);
+	key(k, PUB3);
+	cr_assert(eq(int, conf_dropin_remove_peer(file, k, err, sizeof(err)), 0), "%s", err);
+	cr_assert(eq(int, strcmp(slurp(file), "# branch b\n" PEER(PUB4, "10.0.4.0/24")), 0), "%s",
+		  slurp(file));
 }
