@@ -25,12 +25,15 @@ repo=$(cd "$here/../.." && pwd)
 source "$here/lib.sh"
 
 WGCTL=${WGCTL:-$repo/ctl/wgctl}
+WIREGUARD_GO=${WIREGUARD_GO:-$(command -v wireguard-go)}
 
 # shellcheck disable=SC2034 # read through a nameref
 DROPIN_TESTS=(
 	"dropin-many-up 90 t_many_up"
 	"dropin-add-remove-keeps-sessions 60 t_add_remove"
 	"dropin-refused 60 t_refused"
+	"dropin-save-to 60 t_save_to"
+	"dropin-go-peers-only 60 t_go"
 )
 
 MANY=300
@@ -272,6 +275,70 @@ t_refused() {
 		"peers 0 added, 0 removed, 1 changed, 1 unchanged"
 	ctl down "$IF_A"
 	rc_is "down" 0
+}
+
+# peer add --save-to NAME writes IF.d/NAME.conf (0600) that a reload reads back
+# as no change; peer remove --save deletes the drop-in that held only that peer.
+t_save_to() {
+	local d
+	sessions_up
+	d=$(dropins)
+	ctl peer add "$IF_A" "$(pub d)" allowed-ips 198.18.43.0/24 keepalive 25 --save-to branch-d
+	rc_is "peer add --save-to" 0
+	[[ -f $d/branch-d.conf ]] || fail "no $d/branch-d.conf"
+	expect_eq "mode of the drop-in" "$(stat -c %a "$d/branch-d.conf")" 600
+	[[ -z $(find "$d" -name '.*') ]] || fail "temporary files left in $d: $(ls -A "$d")"
+	ctl reload --dry-run "$IF_A"
+	rc_is "dry run after --save-to" 0
+	out_has "dry run after --save-to" "peers 0 added, 0 removed, 0 changed, 3 unchanged"
+	# the same key saved to another file would be defined twice: refused, nothing done
+	ctl peer add "$IF_A" "$(pub d)" allowed-ips 198.18.44.0/24 --save-to other
+	rc_is "the same peer --save-to another file" 1
+	err_has "the same peer --save-to another file" "defined at $d/branch-d.conf:2"
+	[[ ! -e $d/other.conf ]] || fail "$d/other.conf written"
+	expect_eq "D's allowed IPs after the refusal" \
+		"$(peer_field "$IF_A" allowed-ips "$(pub d)")" 198.18.43.0/24
+	ctl peer remove "$IF_A" "$(pub d)" --save
+	rc_is "peer remove --save" 0
+	[[ ! -e $d/branch-d.conf ]] || fail "$d/branch-d.conf still there"
+	expect_eq "B's and C's drop-ins stay" "$(ls "$d")" "$(printf '10-b.conf\n20-c.conf')"
+	ctl check "$IF_A"
+	rc_is "check after remove --save" 0
+	ctl down "$IF_A"
+	rc_is "down" 0
+}
+
+# wireguard-go serves A: the plan covers peers only and says so; reload applies
+# that plan (drop-ins included) and prints its counts.
+t_go() {
+	[[ -n $WIREGUARD_GO ]] || skip "wireguard-go not installed"
+	topo_up
+	key_new a
+	key_new b
+	key_new c
+	daemon_start "$ns1" "$IF_A" "$WIREGUARD_GO"
+	main_conf
+	sed -i '/^Address/d' "$(etc)/$IF_A.conf" # wg(8)'s keys only, as syncconf reads
+	dropin 10-b.conf "$(pub b)" 198.18.41.0/24
+	ctl reload --dry-run "$IF_A"
+	rc_is "go: dry run" 2
+	out_has "go: dry run" "+ peer $(pub b) (10-b.conf)"
+	out_has "go: dry run" "is not served by wgd: only peers and device keys are compared"
+	expect_eq "go: no peer after the dry run" "$(wg show "$IF_A" peers)" ""
+	ctl reload --dry-run --json "$IF_A"
+	out_has "go: --json" '"peers_only": true'
+	ctl reload "$IF_A"
+	rc_is "go: reload" 0
+	out_has "go: reload" "peers 1 added, 0 removed, 0 changed, 0 unchanged (peers only"
+	expect_eq "go: peers after reload" "$(wg show "$IF_A" peers)" "$(pub b)"
+	dropin 20-c.conf "$(pub b)" 198.18.42.0/24
+	ctl check "$IF_A"
+	rc_is "go: check of a duplicate" 1
+	err_has "go: check of a duplicate" "$(dropins)/20-c.conf:1: duplicate peer"
+	rm "$(dropins)/20-c.conf"
+	ctl check "$IF_A"
+	rc_is "go: check, nothing to change" 0
+	n1 "$WGCTL" down "$IF_A" || fail "wgctl down (go) exited with $?"
 }
 
 # --- command line (the runner is lib.sh's) -------------------------------------
