@@ -420,3 +420,23 @@ Test(conf_dropin, remove_edits_a_file_with_other_peers)
 	cr_assert(eq(int, strcmp(slurp(file), "# branch b\n" PEER(PUB4, "10.0.4.0/24")), 0), "%s",
 		  slurp(file));
 }
+
+/* docs/examples/dropin/ reads as documented: the hub's peer, then Lyon, then Nantes. */
+Test(conf_dropin, the_example_layout_loads)
+{
+	char cmd[512], hub[128];
+	struct conf c;
+
+	snprintf(cmd, sizeof(cmd),
+		 "cp -r docs/examples/dropin/hub.conf docs/examples/dropin/hub.d '%s' && "
+		 "chmod -R go-w '%s' && echo 'PrivateKey = " PRIV1 "' | cut -d' ' -f3 >'%s/hub.key'",
+		 dir, dir, dir);
+	cr_assert(eq(int, system(cmd), 0), "%s", cmd);
+	snprintf(hub, sizeof(hub), "%s/hub.conf", dir);
+	cr_assert(eq(int, conf_load(&c, hub, CONF_FULL, err, sizeof(err), NULL, 0), 0), "%s", err);
+	cr_assert(eq(sz, c.dev.peers_len, 3));
+	cr_assert(eq(ptr, c.peer_extra[0].file, NULL));
+	cr_assert(ne(ptr, strstr(c.peer_extra[1].file, "/hub.d/branch-lyon.conf"), NULL));
+	cr_assert(ne(ptr, strstr(c.peer_extra[2].file, "/hub.d/branch-nantes.conf"), NULL));
+	conf_clear(&c);
+}
