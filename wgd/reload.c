@@ -107,6 +107,7 @@ static int plan_ifconfig(struct plan *p, struct ifconfig *ic, const struct conf 
 
 	if (ic->is_link_away) /* a sync changes nothing then */
 		return 0;
+	ifconfig_refresh(ic); /* what a hand took away, the reload adds back: in the plan too */
 	ret = copy_have(&have, &ic->have);
 	if (ret < 0)
 		return ret;

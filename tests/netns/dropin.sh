@@ -176,7 +176,8 @@ up_a() {
 }
 
 # Adding a file and reloading adds exactly its peer and route; B's and C's
-# handshakes stay the ones they had; deleting it removes exactly that again.
+# handshakes stay the ones they had; deleting it removes exactly that again. A
+# route deleted by hand is in the plan, and back after the reload.
 t_add_remove() {
 	local hb hc
 	sessions_up
@@ -204,6 +205,16 @@ t_add_remove() {
 	expect_eq "B's route stays" "$(ip1 route show 198.18.41.0/24 dev "$IF_A" | wc -l)" 1
 	expect_eq "B's handshake after deleting" "$(handshake_of "$(pub b)")" "$hb"
 	expect_eq "C's handshake after deleting" "$(handshake_of "$(pub c)")" "$hc"
+	# a route taken away by hand: the plan says the reload puts it back, and does not
+	ip1 route del 198.18.41.0/24 dev "$IF_A"
+	ctl reload --dry-run "$IF_A"
+	rc_is "dry run, B's route deleted by hand" 2
+	out_has "dry run, B's route deleted by hand" "+ route 198.18.41.0/24"
+	expect_eq "B's route after the dry run" "$(ip1 route show 198.18.41.0/24 dev "$IF_A" | wc -l)" 0
+	ctl reload "$IF_A"
+	rc_is "reload, B's route deleted by hand" 0
+	out_has "reload, B's route deleted by hand" "routes 1 added, 0 removed"
+	expect_eq "B's route after the reload" "$(ip1 route show 198.18.41.0/24 dev "$IF_A" | wc -l)" 1
 	ctl down "$IF_A"
 	rc_is "down" 0
 }
