@@ -429,7 +429,8 @@ Test(conf_dropin, the_example_layout_loads)
 
 	snprintf(cmd, sizeof(cmd),
 		 "cp -r docs/examples/dropin/hub.conf docs/examples/dropin/hub.d '%s' && "
-		 "chmod -R go-w '%s' && echo 'PrivateKey = " PRIV1 "' | cut -d' ' -f3 >'%s/hub.key'",
+		 "chmod -R go-w '%s' && echo 'PrivateKey = " PRIV1
+		 "' | cut -d' ' -f3 >'%s/hub.key'",
 		 dir, dir, dir);
 	cr_assert(eq(int, system(cmd), 0), "%s", cmd);
 	snprintf(hub, sizeof(hub), "%s/hub.conf", dir);
