@@ -49,16 +49,37 @@ int ctl_serving_pidfd(const char *path, int *pidfd, pid_t *pid);
 /* Waits up to timeout_ms for the pidfd's process to exit: 0, -ETIMEDOUT or -errno. */
 int ctl_pidfd_wait(int pidfd, int timeout_ms);
 
-/* `syncconf IF PATH' (setconf.c): the process exit status, after any error line. */
+/*
+ * One request to ifname's control socket (updown.c). Returns the daemon's errno (0 or
+ * negative) with *reply set (the caller frees it); or, after the error line, CTL_NO_REPLY;
+ * or CTL_NO_DAEMON, unreported, when the interface has no control socket here (not wgd,
+ * or not up).
+ */
+#define CTL_NO_REPLY  INT_MIN
+#define CTL_NO_DAEMON (INT_MIN + 1)
+int ctl_control_request(const char *ifname, const char *op, char **reply);
+/* A control reply's message= lines on stdout, warning= and error= lines on stderr. */
+void ctl_print_reply(const char *reply);
+/*
+ * `reload IF --dry-run' and `check IF' (plan.c): the plan, as text or JSON; the exit
+ * status: 0 no change, 2 changes, 1 refused (after the FILE:LINE: line). is_check: when
+ * nothing serves IF here, only parse its file (`FILE: OK', 0) as `check' always did.
+ */
+int ctl_plan(const char *ifname, bool json, bool is_check);
+/* `reload IF' when IF is not wgd's (plan.c): its file's peers synced in, a summary. */
+int ctl_reload_other(const char *ifname);
+
+/* `syncconf IF PATH' with PATH's drop-ins (setconf.c): the exit status, after any error. */
 int ctl_syncconf(const char *ifname, const char *path);
 
 struct conf;
 /*
  * A config file read as wg(8) reads one (setconf.c: wgd's parser in CONF_WG_SUBSET mode,
  * "-" for standard input), its warnings printed; false after the error lines. With
- * resolve, Endpoint host names are resolved (getaddrinfo) as wg(8) does.
+ * resolve, Endpoint host names are resolved (getaddrinfo) as wg(8) does; with dropins,
+ * the drop-ins of path's directory too (conf_load).
  */
-bool ctl_load_conf(struct conf *c, const char *path, bool resolve);
+bool ctl_load_conf(struct conf *c, const char *path, bool resolve, bool dropins);
 /* Prints each '\n'-terminated line of text to stderr as "wgctl: line". */
 void ctl_err_lines(const char *text);
 
@@ -147,6 +168,7 @@ struct peer_change {
 	const char *ifname;
 	const char *endpoint; /* as typed: a hostname stays a hostname in the file */
 	const char *psk_file; /* as typed */
+	const char *save_to;  /* add --save-to NAME: the drop-in IF.d/NAME.conf */
 	bool has_allowedips, save;
 };
 

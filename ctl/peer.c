@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * wgctl peer add | remove | list: day-to-day peer administration over the UAPI.
- *   peer add IF PUBKEY allowed-ips A[,B...] [endpoint E] [keepalive N] [psk-file F] [--save]
+ *   peer add IF PUBKEY allowed-ips A[,B...] [endpoint E] [keepalive N] [psk-file F]
+ *            [--save | --save-to NAME]
  *   peer remove IF PUBKEY [--save]
  *   peer list IF
  * --save may come anywhere; the interface and the key come first, then options in pairs.
@@ -27,7 +28,7 @@ enum { PEER_TEXT_MAX = 1024 };
 static const char peer_usage_text[] =
 	"Usage: " PROG_NAME " peer add <interface> <base64 public key> allowed-ips "
 	"<ip1>/<cidr1>[,<ip2>/<cidr2>]... [endpoint <host>:<port>] [keepalive <seconds>] "
-	"[psk-file <file path>] [--save]\n"
+	"[psk-file <file path>] [--save | --save-to <name>]\n"
 	"       " PROG_NAME " peer remove <interface> <base64 public key> [--save]\n"
 	"       " PROG_NAME " peer list <interface>\n";
 
@@ -119,20 +120,38 @@ static bool parse_add_opts(struct peer_change *a, struct cfg_peer *p, int argc, 
 }
 
 /*
- * Moves every --save out of argv (it is a flag, and admins put it anywhere), setting
- * a->save; returns the new argc. Then an option where the interface or the key belongs
- * is named as misplaced rather than taken for a bad name or key.
+ * Moves every --save and --save-to NAME out of argv (admins put them anywhere), setting
+ * a->save and a->save_to; returns the new argc, or -1 after the error line. Then an
+ * option where the interface or the key belongs is named as misplaced rather than taken
+ * for a bad name or key.
  */
 static int take_save(struct peer_change *a, int argc, const char *argv[])
 {
 	int n = 0;
 
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--save"))
+		if (!strcmp(argv[i], "--save")) {
 			a->save = true;
-		else
+		} else if (!strcmp(argv[i], "--save-to")) {
+			if (i + 1 == argc) {
+				ctl_err("Missing the drop-in name after `--save-to'");
+				return -1;
+			}
+			a->save_to = argv[++i];
+		} else {
 			argv[n++] = argv[i];
+		}
 	}
+	if (a->save_to && a->save) {
+		ctl_err("Give `--save' or `--save-to NAME', not both");
+		return -1;
+	}
+	if (a->save_to && !strcmp(argv[0], "remove")) {
+		ctl_err("`peer remove --save' finds the file that defines the peer: no "
+			"`--save-to'");
+		return -1;
+	}
+	a->save |= a->save_to != NULL;
 	return n;
 }
 
@@ -206,7 +225,8 @@ static bool parse_change(struct peer_change *a, int argc, const char *argv[])
 		return false;
 	}
 	memcpy(args, argv, (size_t)argc * sizeof(*args));
-	ok = parse_positional(a, take_save(a, argc, args), args);
+	argc = take_save(a, argc, args);
+	ok = argc >= 0 && parse_positional(a, argc, args);
 	free(args);
 	return ok;
 }

@@ -74,14 +74,16 @@ static char *read_stdin(size_t *len)
 	return NULL;
 }
 
-bool ctl_load_conf(struct conf *c, const char *path, bool resolve)
+bool ctl_load_conf(struct conf *c, const char *path, bool resolve, bool dropins)
 {
 	char err[ERR_LEN] = "", warn[WARN_LEN] = "";
 	size_t len = 0;
 	char *text;
 	int ret;
 
-	if (strcmp(path, "-")) {
+	if (strcmp(path, "-") && dropins) {
+		ret = conf_load(c, path, CONF_WG_SUBSET, err, sizeof(err), warn, sizeof(warn));
+	} else if (strcmp(path, "-")) {
 		ret = conf_parse_file_mode(c, path, CONF_WG_SUBSET, err, sizeof(err), warn,
 					   sizeof(warn));
 	} else {
@@ -152,13 +154,13 @@ static int sync_request(struct cfg_device *req, const char *ifname, struct cfg_d
 }
 
 /* Applies the file at path to ifname in mode setconf, addconf or syncconf: 0 or 1. */
-static int apply_conf(const char *mode, const char *ifname, const char *path)
+static int apply_conf(const char *mode, const char *ifname, const char *path, bool dropins)
 {
 	struct cfg_device req = { 0 };
 	struct conf c = { 0 };
 	int ret = 1, err;
 
-	if (!ctl_parse_ifname(ifname) || !ctl_load_conf(&c, path, true))
+	if (!ctl_parse_ifname(ifname) || !ctl_load_conf(&c, path, true, dropins))
 		return 1;
 	if (!strcmp(mode, "syncconf")) {
 		if (sync_request(&req, ifname, &c.dev) < 0)
@@ -181,7 +183,7 @@ out:
 
 int ctl_syncconf(const char *ifname, const char *path)
 {
-	return apply_conf("syncconf", ifname, path);
+	return apply_conf("syncconf", ifname, path, true);
 }
 
 int setconf_main(int argc, const char *argv[])
@@ -191,5 +193,5 @@ int setconf_main(int argc, const char *argv[])
 			argv[0]);
 		return 1;
 	}
-	return apply_conf(argv[0], argv[1], argv[2]);
+	return apply_conf(argv[0], argv[1], argv[2], false);
 }

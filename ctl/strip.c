@@ -52,7 +52,7 @@ int strip_main(int argc, const char *argv[])
 	}
 	if (!strip_path(path, sizeof(path), argv[1]))
 		return 1;
-	if (!ctl_load_conf(&c, path, false))
+	if (!ctl_load_conf(&c, path, false, strcmp(path, argv[1])))
 		return 1;
 	ifconfig_policy_prepare(&c);
 	ret = conf_write_wg(&c, stdout);

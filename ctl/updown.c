@@ -160,7 +160,7 @@ static void control_err(const char *ifname, int err)
 }
 
 /* Prints a reply's lines: messages on stdout, warnings and errors as they are on stderr. */
-static void print_reply(const char *reply)
+void ctl_print_reply(const char *reply)
 {
 	while (*reply) {
 		size_t n = strcspn(reply, "\n");
@@ -174,15 +174,7 @@ static void print_reply(const char *reply)
 	}
 }
 
-/*
- * One request to ifname's control socket. Returns the daemon's errno (0 or negative) with
- * *reply set (the caller frees it); or, after the error line, CTL_NO_REPLY; or
- * CTL_NO_DAEMON, unreported, when the interface has no control socket here (not wgd, or
- * not up).
- */
-#define CTL_NO_REPLY  INT_MIN
-#define CTL_NO_DAEMON (INT_MIN + 1)
-static int request(const char *ifname, const char *op, char **reply)
+int ctl_control_request(const char *ifname, const char *op, char **reply)
 {
 	int fd = control_client_connect(ifname), ret;
 
@@ -207,7 +199,7 @@ static bool parse_file(const char *path, bool say_ok)
 	char err[MSG_LEN] = "", warn[MSG_LEN] = "";
 	struct conf c;
 
-	if (conf_parse_file(&c, path, err, sizeof(err), warn, sizeof(warn)) < 0) {
+	if (conf_load(&c, path, CONF_FULL, err, sizeof(err), warn, sizeof(warn)) < 0) {
 		fputs(warn, stderr);
 		fprintf(stderr, "%s\n", err);
 		return false;
@@ -288,13 +280,13 @@ int down_main(int argc, const char *argv[])
 	}
 	if (!ctl_parse_ifname(argv[1]))
 		return 1;
-	ret = request(argv[1], "stop", &reply);
+	ret = ctl_control_request(argv[1], "stop", &reply);
 	if (ret == CTL_NO_DAEMON)
 		return down_other(argv[1]);
 	if (ret == CTL_NO_REPLY)
 		return 1;
 	if (ret < 0) {
-		print_reply(reply);
+		ctl_print_reply(reply);
 		free(reply);
 		return 1;
 	}
@@ -306,41 +298,58 @@ int down_main(int argc, const char *argv[])
 /* Prints the daemon's answer to check=1 or reload=1; the exit status. */
 static int outcome(char *reply, int ret)
 {
-	print_reply(reply);
+	ctl_print_reply(reply);
 	free(reply);
 	return ret < 0 ? 1 : 0;
 }
 
-/* Not wgd: SIGHUP would most likely kill it; do what the reload would do instead. */
-static int reload_other(const char *ifname)
+/*
+ * Takes the flags out of argv (they may come anywhere): --dry-run and --json, as far as
+ * allowed; returns the new argc, or -1 after the error line for any other "--" word.
+ */
+static int take_flags(int argc, const char *argv[], bool *dry_run, bool *json)
 {
-	char conf[PATH_MAX];
-	int fd = uapi_client_connect(ifname);
+	int n = 1;
 
-	if (fd < 0) {
-		ctl_uapi_err("access interface", ifname, fd);
-		return 1;
+	for (int i = 1; i < argc; i++) {
+		if (dry_run && !strcmp(argv[i], "--dry-run")) {
+			*dry_run = true;
+		} else if (!strcmp(argv[i], "--json")) {
+			*json = true;
+		} else if (!strncmp(argv[i], "--", 2)) {
+			ctl_err("Invalid argument: `%s'", argv[i]);
+			return -1;
+		} else {
+			argv[n++] = argv[i];
+		}
 	}
-	close(fd);
-	if (!ctl_conf_path(conf, sizeof(conf), ifname))
-		return 1;
-	return ctl_syncconf(ifname, conf);
+	return n;
 }
 
 int reload_main(int argc, const char *argv[])
 {
 	char path[PATH_MAX], *reply = NULL;
+	bool dry_run = false, json = false;
 	int ret;
 
+	argc = take_flags(argc, argv, &dry_run, &json);
 	if (argc != 2) {
-		fprintf(stderr, "Usage: %s %s <interface>\n", PROG_NAME, argv[0]);
+		if (argc >= 0)
+			fprintf(stderr, "Usage: %s %s <interface> [--dry-run [--json]]\n",
+				PROG_NAME, argv[0]);
 		return 1;
 	}
 	if (!ctl_parse_ifname(argv[1]))
 		return 1;
-	ret = request(argv[1], "info", &reply);
+	if (json && !dry_run) {
+		ctl_err("--json is for the plan: give --dry-run too");
+		return 1;
+	}
+	if (dry_run)
+		return ctl_plan(argv[1], json, false);
+	ret = ctl_control_request(argv[1], "info", &reply);
 	if (ret == CTL_NO_DAEMON)
-		return reload_other(argv[1]);
+		return ctl_reload_other(argv[1]);
 	if (ret == CTL_NO_REPLY)
 		return 1;
 	/* the daemon's file, parsed here first when we can read it: the error, nothing sent */
@@ -351,7 +360,7 @@ int reload_main(int argc, const char *argv[])
 	}
 	free(reply);
 	reply = NULL;
-	ret = request(argv[1], "reload", &reply);
+	ret = ctl_control_request(argv[1], "reload", &reply);
 	if (ret == CTL_NO_DAEMON)
 		ctl_err("The daemon of `%s' went away", argv[1]);
 	if (ret == CTL_NO_REPLY || ret == CTL_NO_DAEMON)
@@ -369,25 +378,25 @@ static bool is_file_arg(const char *arg)
 
 int check_main(int argc, const char *argv[])
 {
-	char conf[PATH_MAX], *reply = NULL;
-	int ret;
+	bool json = false;
 
+	argc = take_flags(argc, argv, NULL, &json);
 	if (argc != 2) {
-		fprintf(stderr, "Usage: %s %s <configuration filename> | <interface>\n", PROG_NAME,
-			argv[0]);
+		if (argc >= 0)
+			fprintf(stderr,
+				"Usage: %s %s <configuration filename> | <interface> [--json]\n",
+				PROG_NAME, argv[0]);
 		return 1;
 	}
-	if (is_file_arg(argv[1]))
+	if (is_file_arg(argv[1])) {
+		if (json) {
+			ctl_err("--json is for the plan of an interface, not a file");
+			return 1;
+		}
 		return parse_file(argv[1], true) ? 0 : 1;
+	}
 	if (!ctl_parse_ifname(argv[1]))
 		return 1;
-	ret = request(argv[1], "check", &reply);
-	if (ret == CTL_NO_REPLY)
-		return 1;
-	if (ret != CTL_NO_DAEMON)
-		return outcome(reply, ret);
-	/* not running under wgd here: the file `up' would start it with */
-	if (!ctl_conf_path(conf, sizeof(conf), argv[1]))
-		return 1;
-	return parse_file(conf, true) ? 0 : 1;
+	/* the plan; the file alone when nothing serves the interface here */
+	return ctl_plan(argv[1], json, true);
 }

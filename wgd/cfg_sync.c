@@ -257,7 +257,10 @@ static bool same_endpoint(const union cfg_sockaddr *a, const union cfg_sockaddr 
 	       a->in6.sin6_scope_id == b->in6.sin6_scope_id;
 }
 
-/* 1 when applying wanted's entry (add_wanted) to the running peer changes it, 0 if not. */
+/*
+ * What applying wanted's entry (add_wanted) to the running peer changes: CFG_SYNC_FIELD_*
+ * bits, 0 for nothing, or -ENOMEM.
+ */
 static int peer_changes(const struct cfg_peer *run, const struct cfg_peer *want)
 {
 	uint8_t want_psk[NOISE_SYMMETRIC_KEY_LEN] = { 0 },
@@ -266,23 +269,26 @@ static int peer_changes(const struct cfg_peer *run, const struct cfg_peer *want)
 		want->flags & CFG_PEER_HAS_PERSISTENT_KEEPALIVE ? want->persistent_keepalive_s : 0;
 	uint16_t have_ka =
 		run->flags & CFG_PEER_HAS_PERSISTENT_KEEPALIVE ? run->persistent_keepalive_s : 0;
-	bool changed;
-	int same;
+	int fields = 0, same;
 
 	if (want->flags & CFG_PEER_HAS_PRESHARED_KEY)
 		memcpy(want_psk, want->preshared_key, sizeof(want_psk));
 	if (run->flags & CFG_PEER_HAS_PRESHARED_KEY)
 		memcpy(have_psk, run->preshared_key, sizeof(have_psk));
-	changed = !key_equal(want_psk, have_psk) || want_ka != have_ka;
+	if (!key_equal(want_psk, have_psk))
+		fields |= CFG_SYNC_FIELD_PRESHARED_KEY;
+	if (want_ka != have_ka)
+		fields |= CFG_SYNC_FIELD_KEEPALIVE;
 	wipe(want_psk, sizeof(want_psk));
 	wipe(have_psk, sizeof(have_psk));
-	if (want->flags & CFG_PEER_HAS_ENDPOINT)
-		changed |= !(run->flags & CFG_PEER_HAS_ENDPOINT) ||
-			   !same_endpoint(&run->endpoint, &want->endpoint);
-	if (changed)
-		return 1;
+	if ((want->flags & CFG_PEER_HAS_ENDPOINT) &&
+	    (!(run->flags & CFG_PEER_HAS_ENDPOINT) ||
+	     !same_endpoint(&run->endpoint, &want->endpoint)))
+		fields |= CFG_SYNC_FIELD_ENDPOINT;
 	same = same_allowedips(run, want);
-	return same < 0 ? same : !same;
+	if (same < 0)
+		return same;
+	return fields | (same ? 0 : CFG_SYNC_FIELD_ALLOWEDIPS);
 }
 
 static void count_device(struct cfg_sync_counts *out, const struct cfg_device *running,
@@ -297,32 +303,28 @@ static void count_device(struct cfg_sync_counts *out, const struct cfg_device *r
 	wipe(diff.private_key, sizeof(diff.private_key));
 }
 
-/* Sorts every wanted peer into added, changed or unchanged against the running index. */
-static int count_wanted(struct cfg_sync_counts *out, const struct key_index *want,
-			const struct key_index *run)
+/* Each wanted peer, in wanted's order, against the running index. */
+static int walk_wanted(const struct cfg_device *wanted, const struct key_index *run,
+		       cfg_sync_peer_fn fn, void *ctx)
 {
-	for (size_t i = 0; i < want->len; i++) {
-		const struct cfg_peer *w = &want->peers[want->idx[i]];
-		const struct cfg_peer *r = key_index_lookup(run, w->public_key);
+	for (size_t i = 0; i < wanted->peers_len; i++) {
+		const struct cfg_peer *w = &wanted->peers[i];
+		const struct cfg_peer *r;
 		int ret;
 
-		if (!r) {
-			out->peers_added++;
+		if (!is_wanted(w))
 			continue;
-		}
-		ret = peer_changes(r, w);
+		r = key_index_lookup(run, w->public_key);
+		ret = r ? peer_changes(r, w) : 0;
+		ret = ret < 0 ? ret : fn(ctx, r, w, ret);
 		if (ret < 0)
 			return ret;
-		if (ret)
-			out->peers_changed++;
-		else
-			out->peers_unchanged++;
 	}
 	return 0;
 }
 
-int cfg_sync_count(struct cfg_sync_counts *out, const struct cfg_device *running,
-		   const struct cfg_device *wanted)
+int cfg_sync_walk(struct cfg_sync_counts *out, const struct cfg_device *running,
+		  const struct cfg_device *wanted, cfg_sync_peer_fn fn, void *ctx)
 {
 	struct key_index want = { 0 }, run = { 0 };
 	int ret;
@@ -333,11 +335,36 @@ int cfg_sync_count(struct cfg_sync_counts *out, const struct cfg_device *running
 		ret = -ENOMEM; /* a daemon never reports a key twice; if one did, any match does */
 	if (!ret) {
 		count_device(out, running, wanted);
-		for (size_t i = 0; i < running->peers_len; i++)
-			out->peers_removed += !key_index_has(&want, running->peers[i].public_key);
-		ret = count_wanted(out, &want, &run);
+		for (size_t i = 0; !ret && i < running->peers_len; i++) {
+			if (!key_index_has(&want, running->peers[i].public_key))
+				ret = fn(ctx, &running->peers[i], NULL, 0);
+		}
+		ret = ret ?: walk_wanted(wanted, &run, fn, ctx);
 	}
 	free(want.idx);
 	free(run.idx);
 	return ret;
+}
+
+static int count_peer(void *ctx, const struct cfg_peer *run, const struct cfg_peer *want,
+		      int fields)
+{
+	struct cfg_sync_counts *c = ctx;
+
+	if (!want)
+		c->peers_removed++;
+	else if (!run)
+		c->peers_added++;
+	else if (fields)
+		c->peers_changed++;
+	else
+		c->peers_unchanged++;
+	return 0;
+}
+
+int cfg_sync_count(struct cfg_sync_counts *out, const struct cfg_device *running,
+		   const struct cfg_device *wanted)
+{
+	/* cfg_sync_walk clears *out before the first count_peer adds to it */
+	return cfg_sync_walk(out, running, wanted, count_peer, out);
 }

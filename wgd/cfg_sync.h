@@ -50,4 +50,29 @@ struct cfg_sync_counts {
 int __must_check cfg_sync_count(struct cfg_sync_counts *out, const struct cfg_device *running,
 				const struct cfg_device *wanted);
 
+/* What differs in a peer in both configurations: cfg_sync_count's comparisons. */
+enum cfg_sync_field {
+	CFG_SYNC_FIELD_ALLOWEDIPS = 1 << 0,
+	CFG_SYNC_FIELD_ENDPOINT = 1 << 1,
+	CFG_SYNC_FIELD_PRESHARED_KEY = 1 << 2,
+	CFG_SYNC_FIELD_KEEPALIVE = 1 << 3,
+};
+
+/*
+ * One peer of the move from running to wanted: removed (want NULL), added (run NULL), or
+ * in both with fields the CFG_SYNC_FIELD_* that change (0: unchanged). 0 or -errno, which
+ * stops the walk.
+ */
+typedef int (*cfg_sync_peer_fn)(void *ctx, const struct cfg_peer *run, const struct cfg_peer *want,
+				int fields);
+
+/*
+ * The same comparison peer by peer, for a plan (wgd/plan.h): *out gets the device keys
+ * (peer counts left zero) before fn sees first each removed peer, in running's order,
+ * then each wanted peer, in wanted's. cfg_sync_count is this walk counting. Returns 0,
+ * -EINVAL (wanted lists a public key twice), -ENOMEM or fn's -errno.
+ */
+int __must_check cfg_sync_walk(struct cfg_sync_counts *out, const struct cfg_device *running,
+			       const struct cfg_device *wanted, cfg_sync_peer_fn fn, void *ctx);
+
 #endif

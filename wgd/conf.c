@@ -146,6 +146,9 @@ static bool begin_section(struct conf_parse *p, const char *s, const char *e)
 	if (!end_section(p))
 		return false;
 	if (eq_ci(n, ne - n, "Interface")) {
+		if (p->mode == CONF_DROPIN)
+			return conf_fail(p, "[Interface] in a drop-in: only [Peer] sections "
+					    "are allowed here");
 		if (p->interface_line)
 			return conf_fail(p, "second [Interface] section (first at line %u)",
 					 p->interface_line);
@@ -515,8 +518,10 @@ void conf_clear(struct conf *c)
 	size_t lens[] = { c->dns_len, c->pre_up_len, c->post_up_len, c->pre_down_len,
 			  c->post_down_len };
 
-	for (size_t i = 0; i < c->dev.peers_len && c->peer_extra; i++)
+	for (size_t i = 0; i < c->dev.peers_len && c->peer_extra; i++) {
 		free(c->peer_extra[i].endpoint_host);
+		free(c->peer_extra[i].file);
+	}
 	free(c->peer_extra);
 	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
 		for (size_t i = 0; i < lens[l]; i++)
@@ -544,9 +549,9 @@ int conf_resolve_endpoints(struct conf *c, const char *name, char *err, size_t e
 		if (r) {
 			if (err && errlen)
 				snprintf(err, errlen,
-					 "%s:%u: cannot resolve Endpoint host `%s': %s", name,
-					 x->endpoint_line, x->endpoint_host,
-					 conf_endpoint_strerror(r, sys_errno));
+					 "%s:%u: cannot resolve Endpoint host `%s': %s",
+					 x->file ? x->file : name, x->endpoint_line,
+					 x->endpoint_host, conf_endpoint_strerror(r, sys_errno));
 			return -EINVAL;
 		}
 		peer->flags |= CFG_PEER_HAS_ENDPOINT;

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "crypto/key.h"
 #include "wgd/cfg.h"
@@ -31,6 +32,7 @@ struct conf_peer_extra {
 	bool is_endpoint_name;
 	uint16_t endpoint_port;	    /* Endpoint's port (host order), with is_endpoint_name */
 	unsigned int endpoint_line; /* line of the Endpoint key */
+	char *file; /* owned: the drop-in (conf_load) that defines the peer; NULL: the main file */
 };
 
 /* An interface address: host bits are kept, as `ip address add` wants them. */
@@ -85,6 +87,8 @@ enum conf_mode {
 	 * is fine), and an all-zero PrivateKey is taken, as a request to remove the key.
 	 */
 	CONF_WG_SUBSET,
+	/* a drop-in, IF.d/NAME.conf (conf_load): [Peer] sections only, no [Interface] */
+	CONF_DROPIN,
 };
 
 /*
@@ -112,6 +116,32 @@ int __must_check conf_parse_string(struct conf *out, const char *name, const cha
 /* The same in the given mode (conf_parse_string is CONF_FULL). */
 int __must_check conf_parse_string_mode(struct conf *out, const char *name, const char *text,
 					size_t len, enum conf_mode mode, char *err, size_t errlen);
+
+/*
+ * The configuration of an interface: the file at path (in mode, CONF_FULL or
+ * CONF_WG_SUBSET), then the drop-ins of its directory (conf_dropin_dir), *.conf in
+ * lexical ("C") order, names starting with '.' and not ending in ".conf" ignored, each
+ * parsed as CONF_DROPIN and its peers appended (peer_extra[i].file names the drop-in).
+ * The main file, the directory and each drop-in must be owned by root or the effective
+ * user and not writable by group or others: anyone who can write one can add a peer.
+ * A PublicKey given in two places is refused, naming both. Errors, warnings and return
+ * values as conf_parse_file(); a missing directory is no drop-ins.
+ */
+int __must_check conf_load(struct conf *out, const char *path, enum conf_mode mode, char *err,
+			   size_t errlen, char *warn, size_t warnlen);
+
+/* The drop-in directory of the file path: path without ".conf", plus ".d". 0 or -errno. */
+int __must_check conf_dropin_dir(char *buf, size_t len, const char *path);
+
+/* Whether a drop-in directory entry name is read: "*.conf" not starting with '.'. */
+bool conf_dropin_name_ok(const char *name);
+
+/*
+ * Refuses a config file or directory that someone other than root or the effective user
+ * could change: 0, or -EPERM with "PATH: refused: why" in err.
+ */
+int __must_check conf_check_owner(const char *path, const struct stat *st, char *err,
+				  size_t errlen);
 
 /* Wipes the keys and frees everything; leaves c zeroed and reusable. */
 void conf_clear(struct conf *c);

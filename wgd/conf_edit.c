@@ -31,7 +31,8 @@ struct edit {
 	size_t *start; /* owned: where each line starts; start[n] == len */
 	unsigned char *kind;
 	size_t n;
-	struct conf conf; /* the text as parsed */
+	struct conf conf;    /* the text as parsed */
+	enum conf_mode mode; /* how it is parsed: CONF_FULL, or CONF_DROPIN for a drop-in */
 	char *err;
 	size_t errlen;
 };
@@ -144,7 +145,8 @@ static int load(struct edit *e)
 		return edit_fail(e, -errno, "%s", strerror(errno));
 	ret = read_text(e);
 	if (!ret)
-		ret = conf_parse_string(&e->conf, e->real, e->text, e->len, e->err, e->errlen);
+		ret = conf_parse_string_mode(&e->conf, e->real, e->text, e->len, e->mode, e->err,
+					     e->errlen);
 	return ret ? ret : split_lines(e);
 }
 
@@ -406,7 +408,7 @@ static int check_and_write(struct edit *e, const char *text, size_t len,
 {
 	char perr[512];
 	struct conf check;
-	int ret = conf_parse_string(&check, e->real, text, len, perr, sizeof(perr));
+	int ret = conf_parse_string_mode(&check, e->real, text, len, e->mode, perr, sizeof(perr));
 
 	if (ret)
 		return edit_fail(e, ret, "refusing to save, the result would not parse: %s", perr);
@@ -467,10 +469,10 @@ out:
 	return ret;
 }
 
-int conf_edit_remove_peer(const char *path, const uint8_t pub[static KEY_LEN], char *err,
-			  size_t errlen)
+int conf_edit_remove_peer_mode(const char *path, const uint8_t pub[static KEY_LEN],
+			       enum conf_mode mode, char *err, size_t errlen)
 {
-	struct edit e = { .name = path, .err = err, .errlen = errlen };
+	struct edit e = { .name = path, .mode = mode, .err = err, .errlen = errlen };
 	char *out = NULL, b64[KEY_B64_LEN + 1];
 	size_t a, b, out_len = 0;
 	long h;
@@ -495,6 +497,12 @@ out:
 	free_wiped(out, out_len);
 	edit_clear(&e);
 	return ret;
+}
+
+int conf_edit_remove_peer(const char *path, const uint8_t pub[static KEY_LEN], char *err,
+			  size_t errlen)
+{
+	return conf_edit_remove_peer_mode(path, pub, CONF_FULL, err, errlen);
 }
 
 int conf_edit_check(const char *path, char *err, size_t errlen)

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -19,16 +20,15 @@
 
 static const struct uapi_sockfile control_file = { CONTROL_DIR, CONTROL_SUFFIX };
 
-enum op { OP_NONE, OP_EMPTY, OP_INFO, OP_CHECK, OP_RELOAD, OP_STOP };
+enum op { OP_NONE, OP_EMPTY, OP_INFO, OP_CHECK, OP_RELOAD, OP_PLAN, OP_PLAN_JSON, OP_STOP };
 
 static const struct {
 	const char *text;
 	enum op op;
 } requests[] = {
-	{ "info=1\n\n", OP_INFO },
-	{ "check=1\n\n", OP_CHECK },
-	{ "reload=1\n\n", OP_RELOAD },
-	{ "stop=1\n\n", OP_STOP },
+	{ "info=1\n\n", OP_INFO },	    { "check=1\n\n", OP_CHECK },
+	{ "reload=1\n\n", OP_RELOAD },	    { "plan=1\n\n", OP_PLAN },
+	{ "planjson=1\n\n", OP_PLAN_JSON }, { "stop=1\n\n", OP_STOP },
 };
 
 /* A reply under construction; output that does not fit is cut (errno line kept). */
@@ -106,6 +106,50 @@ static void reply_result(int fd, const struct reload_result *res, int ret)
 	reply_send(fd, &r, ret);
 }
 
+/* key=line for each non-empty line of text. */
+static void stream_lines(FILE *f, const char *key, const char *text)
+{
+	const char *line = text, *end;
+
+	for (; text && *line; line = *end ? end + 1 : end) {
+		end = line + strcspn(line, "\n");
+		if (end > line)
+			fprintf(f, "%s=%.*s\n", key, (int)(end - line), line);
+	}
+}
+
+/* plan=1: a reply of any length (one line per peer), so built in memory. */
+static void reply_plan(struct control *c, int fd, bool json)
+{
+	struct reload_result res = { 0 };
+	char *text = NULL, *out = NULL;
+	size_t len = 0;
+	int ret = c->o.plan(c->o.ctx, json, &text, &res), wret;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f) {
+		free(text);
+		reply_result(fd, &res, ret < 0 ? ret : -ENOMEM);
+		return;
+	}
+	stream_lines(f, "warning", res.warnings);
+	stream_lines(f, "plan", text);
+	stream_lines(f, "error", res.error);
+	if (ret >= 0)
+		fprintf(f, "changes=%d\n", ret);
+	fprintf(f, "errno=%d\n\n", ret < 0 ? ret : 0);
+	free(text);
+	if (fclose(f)) {
+		free(out);
+		reply_result(fd, &res, -ENOMEM);
+		return;
+	}
+	wret = uapi_client_write_all(fd, out, len);
+	if (wret < 0)
+		log_error("Control: cannot send the reply: %s", strerror(-wret));
+	free(out);
+}
+
 /* check=1 and reload=1 on a bare daemon: say why there is nothing to do. */
 static void reply_no_file(struct control *c, int fd)
 {
@@ -125,7 +169,8 @@ static bool serve_op(struct control *c, int fd, enum op op)
 	struct reload_result res;
 	int ret;
 
-	if ((op == OP_CHECK || op == OP_RELOAD) && !c->o.conf_path) {
+	if ((op == OP_CHECK || op == OP_RELOAD || op == OP_PLAN || op == OP_PLAN_JSON) &&
+	    !c->o.conf_path) {
 		reply_no_file(c, fd);
 		return false;
 	}
@@ -142,6 +187,10 @@ static bool serve_op(struct control *c, int fd, enum op op)
 	case OP_RELOAD:
 		ret = c->o.reload(c->o.ctx, &res);
 		reply_result(fd, &res, ret);
+		return false;
+	case OP_PLAN:
+	case OP_PLAN_JSON:
+		reply_plan(c, fd, op == OP_PLAN_JSON);
 		return false;
 	case OP_STOP:
 		log_info("Stop requested through the control socket");

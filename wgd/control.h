@@ -9,6 +9,9 @@
  *   info=1    file=PATH (the config file; none for a bare daemon)
  *   check=1   parse the daemon's own file, change nothing: message=FILE: OK, or error=
  *   reload=1  reload the file (reload.h): message=<summary line>, or error= lines
+ *   plan=1    what reload=1 would change, changing nothing (reload_plan): one plan= line
+ *             per line of the plan's text, then changes=0 or changes=1; or error= lines
+ *   planjson=1  the same with the plan as JSON
  *   stop=1    shut down; the reply comes once teardown is complete, just before exit
  * each answered by "key=value" lines (also warning= for the parser's warnings) and
  * "errno=N\n\n" (0 or a negative errno). Values never hold a newline.
@@ -48,6 +51,8 @@ struct control_opts {
 	gid_t admin_gid;
 	/* reload=1: reload_apply's return and outcome */
 	int (*reload)(void *ctx, struct reload_result *res);
+	/* plan=1, planjson=1: reload_plan's return, text (malloc'd) and outcome */
+	int (*plan)(void *ctx, bool json, char **text, struct reload_result *res);
 	/* stop=1: begin the shutdown (control_finish_stop answers the client later) */
 	void (*stop)(void *ctx);
 	void *ctx;

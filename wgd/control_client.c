@@ -18,7 +18,8 @@
 
 static const struct uapi_sockfile control_file = { CONTROL_DIR, CONTROL_SUFFIX };
 
-enum { REPLY_MAX = 64 << 10, REPLY_CHUNK = 4096 };
+/* a plan (plan=1) lists every peer: a hub's runs to megabytes */
+enum { REPLY_MAX = 64 << 20, REPLY_CHUNK = 4096 };
 
 int control_client_connect(const char *ifname)
 {
@@ -47,12 +48,14 @@ static int read_reply(int fd, char **out, size_t *len)
 
 	for (;;) {
 		if (cap - n < REPLY_CHUNK + 1) {
-			if (cap >= REPLY_MAX || !(more = realloc(buf, cap + REPLY_CHUNK + 1))) {
+			size_t grown = cap ? cap * 2 : REPLY_CHUNK + 1;
+
+			if (cap >= REPLY_MAX || !(more = realloc(buf, grown))) {
 				free(buf);
 				return cap >= REPLY_MAX ? -EPROTO : -ENOMEM;
 			}
 			buf = more;
-			cap += REPLY_CHUNK + 1;
+			cap = grown;
 		}
 		got = recv(fd, buf + n, cap - n - 1, 0);
 		if (got < 0 && errno == EINTR)

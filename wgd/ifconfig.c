@@ -441,7 +441,7 @@ static int collect_addr(void *ctx, const struct rtnl_prefix *p)
  * that went down took its routes and IPv6 addresses with it, or an admin deleted one.
  * The sync that follows then installs them again. On a failed dump the record is kept.
  */
-static void refresh(struct ifconfig *ic)
+void ifconfig_refresh(struct ifconfig *ic)
 {
 	struct ifconfig_state present = { 0 };
 	int ret = rtnl_route_list(ic->nl, ic->ifindex, collect_route, &present);
@@ -590,7 +590,7 @@ static int sync_to(struct ifconfig *ic, const struct conf *c, const struct ifcon
 	int ret, first = 0;
 
 	ic->is_firewall_stale |= is_full; /* a reload also repairs the nft rules */
-	refresh(ic);
+	ifconfig_refresh(ic);
 	remove_unwanted(ic, want);
 	for (size_t i = 0; i < want->addrs_len; i++) {
 		if (has_addr(&ic->have, &want->addrs[i]))

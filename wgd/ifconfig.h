@@ -88,6 +88,12 @@ int __must_check ifconfig_plan_peers(struct ifconfig_state *want, const struct c
  */
 void ifconfig_state_retain(struct ifconfig_state *have, struct ifconfig_state *present);
 
+/*
+ * Forgets from the record what the kernel no longer holds (a link bounce, an `ip route
+ * del'), as every sync does first; changes nothing on the system. For a plan (reload.c).
+ */
+void ifconfig_refresh(struct ifconfig *ic);
+
 /* Frees the arrays; leaves s zeroed. */
 void ifconfig_state_clear(struct ifconfig_state *s);
 

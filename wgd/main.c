@@ -194,7 +194,7 @@ static int load_conf(const char *path, struct conf *conf)
 {
 	char err[CONF_MSG_LEN] = "", warn[CONF_MSG_LEN] = "";
 
-	if (conf_parse_file(conf, path, err, sizeof(err), warn, sizeof(warn)) < 0) {
+	if (conf_load(conf, path, CONF_FULL, err, sizeof(err), warn, sizeof(warn)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}

@@ -13,6 +13,7 @@
 #include "wgd/conf.h"
 #include "wgd/ifconfig.h"
 #include "wgd/log.h"
+#include "wgd/plan.h"
 #include "wgd/reload.h"
 #include "wgd/uapi_client.h"
 
@@ -51,125 +52,153 @@ static void fail_worker(struct reload_result *res, const char *what, int err,
 	log_error("%s", res->error);
 }
 
-/*
- * The set=1 that takes the device from what it runs to next->dev; counts the change.
- * The worker runs what current configured (and what `wg set' added): the reply cap
- * follows the larger of the two files.
- */
-static int sync_device(const char *ifname, const struct conf *current, const struct conf *next,
-		       struct reload_result *res)
+static int parse(struct conf *c, const char *path, struct reload_result *res);
+
+/* A reload's inputs, read and compared before anything changes. */
+struct prepared {
+	struct conf next;
+	struct uapi_state running;
+	struct uapi_client_bounds bounds;
+	struct plan plan;
+};
+
+static void prepared_clear(struct prepared *r)
 {
-	struct uapi_client_bounds b = uapi_client_worker_bounds(&current->dev);
-	const struct uapi_client_bounds b_next = uapi_client_worker_bounds(&next->dev);
-	struct uapi_state running = { 0 };
-	struct cfg_device diff = { 0 };
+	conf_clear(&r->next);
+	uapi_state_clear(&r->running);
+	plan_clear(&r->plan);
+}
+
+/* A copy of have's addresses and routes, for plan_interface to sort. */
+static int copy_have(struct ifconfig_state *out, const struct ifconfig_state *have)
+{
+	memset(out, 0, sizeof(*out));
+	out->addrs = malloc((have->addrs_len ? have->addrs_len : 1) * sizeof(*out->addrs));
+	out->routes = malloc((have->routes_len ? have->routes_len : 1) * sizeof(*out->routes));
+	if (!out->addrs || !out->routes) {
+		ifconfig_state_clear(out);
+		return -ENOMEM;
+	}
+	if (have->addrs_len)
+		memcpy(out->addrs, have->addrs, have->addrs_len * sizeof(*out->addrs));
+	if (have->routes_len)
+		memcpy(out->routes, have->routes, have->routes_len * sizeof(*out->routes));
+	out->addrs_len = out->addrs_cap = have->addrs_len;
+	out->routes_len = out->routes_cap = have->routes_len;
+	out->mtu = have->mtu;
+	return 0;
+}
+
+/* The MTU ifconfig_sync would set for next (see its rules in ifconfig.h). */
+static unsigned int planned_mtu(struct ifconfig *ic, const struct conf *next)
+{
+	if (next->mtu)
+		return next->mtu;
+	if (ic->have.is_mtu_auto)
+		return ic->have.mtu;
+	return ifconfig_auto_mtu(ic, next);
+}
+
+/* What ifconfig_sync would change: the record of what we installed against next's plan. */
+static int plan_ifconfig(struct plan *p, struct ifconfig *ic, const struct conf *next)
+{
+	struct ifconfig_state have, want = { 0 };
 	int ret;
 
-	if (b_next.max_reply > b.max_reply)
-		b = b_next;
-	ret = uapi_client_get_bounded(ifname, &running, &b);
+	if (ic->is_link_away) /* a sync changes nothing then */
+		return 0;
+	ifconfig_refresh(ic); /* what a hand took away, the reload adds back: in the plan too */
+	ret = copy_have(&have, &ic->have);
+	if (ret < 0)
+		return ret;
+	ret = ifconfig_plan(&want, next);
+	if (!ret)
+		ret = plan_interface(p, &have, &want, planned_mtu(ic, next));
+	ifconfig_state_clear(&have);
+	ifconfig_state_clear(&want);
+	return ret;
+}
+
+/*
+ * Parses path, reads the running state and plans the move; nothing changes. The worker
+ * runs what current configured (and what `wg set' added): the reply cap follows the
+ * larger of the two files. 0, or -errno with res->error set (and logged).
+ */
+static int prepare(const char *ifname, const char *path, const struct conf *current,
+		   struct ifconfig *ic, struct prepared *r, struct reload_result *res)
+{
+	struct uapi_client_bounds b_next;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = parse(&r->next, path, res);
 	if (ret < 0) {
-		fail_worker(res, "Reload: cannot read the running configuration", ret, &b);
+		log_error("%s", res->error);
 		return ret;
 	}
-	ret = cfg_sync_count(&res->summary.peers, &running.cfg, &next->dev);
-	ret = ret ?: cfg_sync_diff(&diff, &running.cfg, &next->dev);
-	res->summary.listen_port_from = running.cfg.listen_port;
-	res->summary.listen_port_to = next->dev.listen_port;
-	uapi_state_clear(&running);
+	/*
+	 * A file without ListenPort has no flag for it, so the diff keeps the current port.
+	 * "ListenPort = 0" asks for any port too, and the current one is one: rebinding on
+	 * every reload (as `wg syncconf` would) only makes the peers lose us for a while.
+	 */
+	if (!r->next.dev.listen_port)
+		r->next.dev.flags &= ~CFG_DEV_HAS_LISTEN_PORT;
+	ifconfig_policy_prepare(&r->next);
+	/* the file is the whole configuration: no FwMark means none (the key is required) */
+	r->next.dev.flags |= CFG_DEV_HAS_FWMARK;
+	r->bounds = uapi_client_worker_bounds(&current->dev);
+	b_next = uapi_client_worker_bounds(&r->next.dev);
+	if (b_next.max_reply > r->bounds.max_reply)
+		r->bounds = b_next;
+	ret = uapi_client_get_bounded(ifname, &r->running, &r->bounds);
+	if (ret < 0) {
+		fail_worker(res, "Reload: cannot read the running configuration", ret, &r->bounds);
+		return ret;
+	}
+	r->plan.ifname = ifname;
+	r->plan.path = path;
+	ret = plan_peers(&r->plan, &r->running.cfg, &r->next.dev, r->next.peer_extra);
+	ret = ret ?: plan_ifconfig(&r->plan, ic, &r->next);
+	if (ret < 0)
+		fail(res, "Reload: cannot compute the configuration change", ret);
+	return ret;
+}
+
+/* The one set=1 that takes the device from what it runs to the new file's peers. */
+static int sync_device(const char *ifname, struct prepared *r, struct reload_result *res)
+{
+	struct cfg_device diff = { 0 };
+	int ret = cfg_sync_diff(&diff, &r->running.cfg, &r->next.dev);
+
 	if (ret < 0) {
 		fail(res, "Reload: cannot compute the configuration change", ret);
 		return ret;
 	}
-	ret = uapi_client_set_bounded(ifname, &diff, &b);
+	ret = uapi_client_set_bounded(ifname, &diff, &r->bounds);
 	cfg_device_clear(&diff);
 	if (ret == -ETIMEDOUT)
-		fail_worker(res, "Reload: the worker may yet apply the new peers", ret, &b);
+		fail_worker(res, "Reload: the worker may yet apply the new peers", ret, &r->bounds);
 	else if (ret < 0)
 		fail(res, "Reload: the device refused the new configuration", ret);
 	return ret;
 }
 
-/* --- what ifconfig_sync changed: its record before and after ------------------------ */
-
-static int cmp_prefix(const struct rtnl_prefix *a, const struct rtnl_prefix *b)
+/* The summary line's counts, from the plan the reload carried out. */
+static void summarize(struct reload_summary *s, const struct plan *p)
 {
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	if (a->cidr != b->cidr)
-		return a->cidr < b->cidr ? -1 : 1;
-	return memcmp(&a->ip6, &b->ip6, a->family == AF_INET6 ? sizeof(a->ip6) : sizeof(a->ip4));
-}
-
-static int cmp_addr(const void *a, const void *b)
-{
-	return cmp_prefix(a, b);
-}
-
-static int cmp_route(const void *a, const void *b)
-{
-	const struct ifconfig_route *x = a, *y = b;
-
-	if (x->table != y->table)
-		return x->table < y->table ? -1 : 1;
-	return cmp_prefix(&x->prefix, &y->prefix);
-}
-
-/* Sorts both sets (of n and m items) and counts the items only in one or the other. */
-static void count_sets(void *before, size_t n, void *after, size_t m, size_t size,
-		       int (*cmp)(const void *, const void *), size_t *added, size_t *removed)
-{
-	size_t i = 0, j = 0;
-
-	qsort(before, n, size, cmp);
-	qsort(after, m, size, cmp);
-	while (i < n || j < m) {
-		int c = i == n	 ? 1
-			: j == m ? -1
-				 : cmp((char *)before + i * size, (char *)after + j * size);
-
-		*removed += c < 0;
-		*added += c > 0;
-		i += c <= 0;
-		j += c >= 0;
-	}
-}
-
-/* A copy of an array, or NULL (then nothing is counted: the summary is only a report). */
-static void *copy_array(const void *a, size_t n, size_t size)
-{
-	void *c = malloc(n ? n * size : 1);
-
-	if (c && n)
-		memcpy(c, a, n * size);
-	return c;
-}
-
-static int sync_interface(struct ifconfig *ic, const struct conf *next, struct reload_summary *s)
-{
-	const struct ifconfig_state *have = &ic->have;
-	size_t addrs_len = have->addrs_len, routes_len = have->routes_len;
-	void *addrs = copy_array(have->addrs, addrs_len, sizeof(*have->addrs));
-	void *routes = copy_array(have->routes, routes_len, sizeof(*have->routes));
-	void *now_addrs, *now_routes;
-	int ret;
-
-	s->mtu_from = have->mtu;
-	ret = ifconfig_sync(ic, next);
-	s->mtu_to = have->mtu;
-	now_addrs = copy_array(have->addrs, have->addrs_len, sizeof(*have->addrs));
-	now_routes = copy_array(have->routes, have->routes_len, sizeof(*have->routes));
-	if (addrs && now_addrs)
-		count_sets(addrs, addrs_len, now_addrs, have->addrs_len, sizeof(*have->addrs),
-			   cmp_addr, &s->addrs_added, &s->addrs_removed);
-	if (routes && now_routes)
-		count_sets(routes, routes_len, now_routes, have->routes_len, sizeof(*have->routes),
-			   cmp_route, &s->routes_added, &s->routes_removed);
-	free(addrs);
-	free(routes);
-	free(now_addrs);
-	free(now_routes);
-	return ret;
+	s->peers = p->device;
+	s->peers.peers_added = p->added.len;
+	s->peers.peers_removed = p->removed.len;
+	s->peers.peers_changed = p->changed.len;
+	s->peers.peers_unchanged = p->unchanged;
+	s->addrs_added = p->addrs_added.addrs_len;
+	s->addrs_removed = p->addrs_removed.addrs_len;
+	s->routes_added = p->routes_added.routes_len;
+	s->routes_removed = p->routes_removed.routes_len;
+	s->listen_port_from = p->listen_port_from;
+	s->listen_port_to = p->listen_port_to;
+	s->mtu_from = p->mtu_from;
+	s->mtu_to = p->mtu_to;
 }
 
 /* --- the summary line ---------------------------------------------------------------- */
@@ -203,8 +232,8 @@ static int parse(struct conf *c, const char *path, struct reload_result *res)
 	int ret;
 
 	memset(res, 0, sizeof(*res));
-	ret = conf_parse_file(c, path, res->error, sizeof(res->error), res->warnings,
-			      sizeof(res->warnings));
+	ret = conf_load(c, path, CONF_FULL, res->error, sizeof(res->error), res->warnings,
+			sizeof(res->warnings));
 	if (ret < 0 && !res->error[0])
 		snprintf(res->error, sizeof(res->error), "%s: %s", path, strerror(-ret));
 	return ret;
@@ -225,45 +254,51 @@ int reload_check(const char *path, struct reload_result *res)
 int reload_apply(const char *ifname, const char *path, struct conf *current, struct ifconfig *ic,
 		 struct reload_result *res)
 {
-	struct conf next;
+	struct prepared r;
 	int ret;
 
 	log_info("Reloading %s", path);
-	ret = parse(&next, path, res);
-	if (ret < 0) {
-		log_error("%s", res->error);
-		log_error("Reload aborted: nothing changed");
-		return ret;
+	ret = prepare(ifname, path, current, ic, &r, res);
+	if (ret == 0) {
+		log_warnings(res->warnings);
+		ret = sync_device(ifname, &r, res);
 	}
-	log_warnings(res->warnings);
-	/*
-	 * A file without ListenPort has no flag for it, so the diff keeps the current port.
-	 * "ListenPort = 0" asks for any port too, and the current one is one: rebinding on
-	 * every reload (as `wg syncconf` would) only makes the peers lose us for a while.
-	 */
-	if (!next.dev.listen_port)
-		next.dev.flags &= ~CFG_DEV_HAS_LISTEN_PORT;
-	ifconfig_policy_prepare(&next);
-	/* the file is the whole configuration: no FwMark means none (the key is required) */
-	next.dev.flags |= CFG_DEV_HAS_FWMARK;
-	ret = sync_device(ifname, current, &next, res);
 	if (ret < 0) {
 		/* a set=1 sent but not answered may still be committed, atomically, later */
 		log_error(ret == -ETIMEDOUT ? "Reload aborted" : "Reload aborted: nothing changed");
-		conf_clear(&next);
+		prepared_clear(&r);
 		return ret;
 	}
-	if (!same_user(current->user, next.user))
+	if (!same_user(current->user, r.next.user))
 		log_info("Reload: User= takes effect only when wgd starts again");
-	if (!same_user(current->admin_group, next.admin_group))
+	if (!same_user(current->admin_group, r.next.admin_group))
 		log_info("Reload: AdminGroup= takes effect only when wgd starts again");
-	ret = sync_interface(ic, &next, &res->summary);
+	ret = ifconfig_sync(ic, &r.next);
+	summarize(&res->summary, &r.plan);
 	conf_clear(current);
-	*current = next; /* moves ownership: wipe the stack copy of the private key */
-	wipe(&next, sizeof(next));
+	*current = r.next; /* moves ownership: wipe the stack copy of the private key */
+	wipe(&r.next, sizeof(r.next));
+	prepared_clear(&r);
 	reload_summary_format(res->line, sizeof(res->line), path, &res->summary);
 	log_info("%s", res->line);
 	if (ret < 0)
 		fail(res, "Reload: some address, route or MTU changes failed (see the log)", ret);
+	return ret;
+}
+
+int reload_plan(const char *ifname, const char *path, const struct conf *current,
+		struct ifconfig *ic, bool json, char **text, struct reload_result *res)
+{
+	struct prepared r;
+	int ret = prepare(ifname, path, current, ic, &r, res);
+
+	*text = NULL;
+	if (ret == 0) {
+		*text = plan_format(&r.plan, json);
+		ret = !*text ? -ENOMEM : plan_has_changes(&r.plan) ? 1 : 0;
+		if (ret < 0)
+			fail(res, "Plan: cannot format it", ret);
+	}
+	prepared_clear(&r);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #ifndef WGD_RELOAD_H
 #define WGD_RELOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "wgd/cfg_sync.h"
@@ -49,6 +50,16 @@ struct reload_result {
  */
 int __must_check reload_apply(const char *ifname, const char *path, struct conf *current,
 			      struct ifconfig *ic, struct reload_result *res);
+
+/*
+ * What reload_apply would change, changing nothing (wgd/plan.h): the plan as text, or
+ * JSON with json, into *text (malloc'd; the caller frees it). Returns 1 when the reload
+ * would change something, 0 when not, or -errno with res->error set (a file that does not
+ * parse: "FILE:LINE: message") and *text NULL.
+ */
+int __must_check reload_plan(const char *ifname, const char *path, const struct conf *current,
+			     struct ifconfig *ic, bool json, char **text,
+			     struct reload_result *res);
 
 /* Parses path as a reload would, changing nothing: 0 (res->line "PATH: OK") or -errno. */
 int __must_check reload_check(const char *path, struct reload_result *res);

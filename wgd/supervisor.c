@@ -452,6 +452,14 @@ static int reload(void *ctx, struct reload_result *res)
 	return status;
 }
 
+/* plan=1 on the control socket: what a reload would do, done by nobody. */
+static int plan(void *ctx, bool json, char **text, struct reload_result *res)
+{
+	struct supervisor *s = ctx;
+
+	return reload_plan(s->ifname, s->o->conf_path, s->conf, &s->ic, json, text, res);
+}
+
 static void stop(void *ctx)
 {
 	struct supervisor *s = ctx;
@@ -601,6 +609,7 @@ static int serve(struct supervisor *s)
 						   .has_admin_gid = s->o->has_admin_gid,
 						   .admin_gid = s->o->admin_gid,
 						   .reload = reload,
+						   .plan = plan,
 						   .stop = stop,
 						   .ctx = s });
 	if (ret < 0) {

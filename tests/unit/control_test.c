@@ -44,6 +44,20 @@ static int fake_reload(void *ctx, struct reload_result *res)
 	return 0;
 }
 
+/* A plan of two lines when json is false; a refusal with it, for the error path. */
+static int fake_plan(void *ctx, bool json, char **text, struct reload_result *res)
+{
+	(void)ctx;
+	memset(res, 0, sizeof(*res));
+	if (json) {
+		*text = NULL;
+		snprintf(res->error, sizeof(res->error), "x.d/a.conf:3: duplicate peer");
+		return -EINVAL;
+	}
+	*text = strdup("Plan for x: would change\n+ peer K\n");
+	return 1;
+}
+
 static void fake_stop(void *ctx)
 {
 	(void)ctx;
@@ -52,9 +66,11 @@ static void fake_stop(void *ctx)
 
 static void start(struct control *c, struct loop *l, const char *ifname, const char *path)
 {
-	struct control_opts o = {
-		.ifname = ifname, .conf_path = path, .reload = fake_reload, .stop = fake_stop
-	};
+	struct control_opts o = { .ifname = ifname,
+				  .conf_path = path,
+				  .reload = fake_reload,
+				  .plan = fake_plan,
+				  .stop = fake_stop };
 
 	cr_assert(eq(int, loop_init(l), 0));
 	cr_assert(eq(int, control_init(c, l, &o), 0));
@@ -95,6 +111,12 @@ Test(control, requests_and_replies)
 	same(r, "warning=w1\nwarning=w2\nmessage=Reloaded x: peers 1 added\nerrno=0\n\n");
 	cr_assert(eq(int, reloads, 1));
 	free(r);
+	r = raw(&c, ifname, "plan=1\n\n", 8);
+	same(r, "plan=Plan for x: would change\nplan=+ peer K\nchanges=1\nerrno=0\n\n");
+	free(r);
+	r = raw(&c, ifname, "planjson=1\n\n", 12);
+	same(r, "error=x.d/a.conf:3: duplicate peer\nerrno=-22\n\n");
+	free(r);
 	r = raw(&c, ifname, "reload=1\nget=1\n\n", 16); /* one request per connection */
 	same(r, "errno=-22\n\n");
 	free(r);
@@ -120,6 +142,9 @@ Test(control, bare_daemon_has_no_file)
 	start(&c, &l, ifname, NULL);
 	r = raw(&c, ifname, "check=1\n\n", 9);
 	cr_assert(eq(int, strncmp(r, "error=", 6), 0));
+	cr_assert(not(eq(ptr, strstr(r, "errno=-2\n\n"), NULL)));
+	free(r);
+	r = raw(&c, ifname, "plan=1\n\n", 8);
 	cr_assert(not(eq(ptr, strstr(r, "errno=-2\n\n"), NULL)));
 	free(r);
 	r = raw(&c, ifname, "info=1\n\n", 8);

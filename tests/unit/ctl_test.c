@@ -16,6 +16,7 @@
 #include "ctl/parse.c"
 #include "ctl/peer.c"
 #include "ctl/peer_save.c"
+#include "ctl/plan.c"
 #include "ctl/serving.c"
 #include "ctl/set.c"
 #include "ctl/setconf.c"
@@ -256,7 +257,7 @@ Test(ctl, setconf_and_addconf_requests_match_wg)
 		int argc = load_args(names[i], argv, 8, &text);
 
 		cr_assert(eq(int, argc, 3));
-		cr_assert(ctl_load_conf(&c, argv[2], true), "%s", argv[2]);
+		cr_assert(ctl_load_conf(&c, argv[2], true, false), "%s", argv[2]);
 		make_request(argv[0], &c.dev);
 		expect_request(&c.dev, names[i]);
 		conf_clear(&c);
