@@ -110,36 +110,33 @@ static bool read_private_key(const char *path, struct gw_session *s)
 static const char *const size_names[GW_SIZES] = { "64", "512", "1420", "tso" };
 static const char *const dir_names[GW_DIRS] = { "decrypt", "encrypt" };
 
+static const struct option longs[] = {
+	{ "daemon-ns", 1, 0, 'n' }, { "tun", 1, 0, 't' },	   { "to", 1, 0, 'a' },
+	{ "to-port", 1, 0, 'p' },   { "key-file", 1, 0, 'k' },	   { "daemon-key", 1, 0, 'K' },
+	{ "inner-gen", 1, 0, 'g' }, { "inner-daemon", 1, 0, 'd' }, { "sink", 1, 0, 's' },
+	{ "sizes", 1, 0, 'S' },	    { "directions", 1, 0, 'D' },   { "duration", 1, 0, 'T' },
+	{ "pool-mb", 1, 0, 'P' },   { "mtu", 1, 0, 'm' },	   { 0, 0, 0, 0 },
+};
+
+/* The option's long name, for messages. */
+static const char *opt_name(int c)
+{
+	for (size_t i = 0; longs[i].name; i++)
+		if (longs[i].val == c)
+			return longs[i].name;
+	return "?";
+}
+
 static bool parse_args(int argc, char *argv[], struct gw_run *r)
 {
-	static const struct option longs[] = {
-		{ "daemon-ns", 1, 0, 'n' },
-		{ "tun", 1, 0, 't' },
-		{ "to", 1, 0, 'a' },
-		{ "to-port", 1, 0, 'p' },
-		{ "key-file", 1, 0, 'k' },
-		{ "daemon-key", 1, 0, 'K' },
-		{ "inner-gen", 1, 0, 'g' },
-		{ "inner-daemon", 1, 0, 'd' },
-		{ "sink", 1, 0, 's' },
-		{ "sizes", 1, 0, 'S' },
-		{ "directions", 1, 0, 'D' },
-		{ "duration", 1, 0, 'T' },
-		{ "pool-mb", 1, 0, 'P' },
-		{ "mtu", 1, 0, 'm' },
-		{ 0, 0, 0, 0 },
-	};
 	const char *key_file = NULL, *sizes = "64,512,1420,tso", *dirs = "decrypt,encrypt";
 	double v;
 	int c;
 	bool ok = true;
 
 	while (ok && (c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-		const char *name = c == '?' ? "?" : longs[0].name;
+		const char *name = opt_name(c);
 
-		for (size_t i = 0; longs[i].name; i++)
-			if (longs[i].val == c)
-				name = longs[i].name;
 		switch (c) {
 		case 'n':
 			r->daemon_ns = optarg;
