@@ -104,6 +104,8 @@ class Config:
         self.gwload = os.environ.get("GWLOAD") or os.path.join(root, "build/tests/tools/gwload")
         self.gw_duration = env_float("BENCH_GW_DURATION", 0.2 if self.smoke else 2, 0.05, 60)
         self.gw_pool_mb = 16 if self.smoke else 256
+        # Smoke: every code path of gwload (UDP and TCP packets, each direction), not every size.
+        self.gw_sizes = ("64", "tso") if self.smoke else gateway.SIZES
         self.rfc_trial = env_float("BENCH_RFC_TRIAL", 0.2 if self.smoke else 2, 0.1, 60)
         self.rfc_steps = 1 if self.smoke else 7
         # The regression targets compare with the results committed before this run.
@@ -293,7 +295,7 @@ class Bench:
         for rep in range(cfg.runs):
             for label, impl, threads in configs:
                 res = self.take("gw", label, rep, lambda lb=label, i=impl, t=threads:
-                                gw.run(lb, i, t))
+                                gw.run(lb, i, t, sizes=cfg.gw_sizes))
                 if not res:
                     self.gw_missing.append(label)
                     continue

@@ -11,7 +11,7 @@
 #include "tests/tools/gw/session.h"
 
 enum gw_size { GW_64, GW_512, GW_1420, GW_TSO, GW_SIZES };
-enum gw_dir { GW_DECRYPT, GW_ENCRYPT, GW_DIRS };
+enum gw_dir { GW_DECRYPT, GW_DECRYPT_GSO, GW_ENCRYPT, GW_DIRS };
 
 struct gw_run {
 	/* options */
