@@ -36,8 +36,10 @@ def _row(name, value, goal, ok):
 
 
 def _ratio_row(name, a, b, goal, limit, lower=False):
-    if a is None or b is None or not b:
+    if a is None or b is None:
         return _row(name, None, goal, False)
+    if not b:  # e.g. no RFC 2544 trial of the reference passed: no ratio to judge
+        return [name, f"{a:.4g} / 0", goal, "n/a"]
     r = a / b
     return _row(name, f"{r:.2f}× ({a:.4g} / {b:.4g})", goal, r <= limit if lower else r >= limit)
 
