@@ -219,7 +219,7 @@ bool gw_decrypt(struct gw_run *r, struct gw_result *res)
 	size_t slot = (gw_sealed_len(inner_lens[res->size], r->mtu) + SLOT_ALIGN - 1) &
 		      ~(size_t)(SLOT_ALIGN - 1);
 	size_t cap = r->pool_bytes / slot;
-	uint8_t *pool = aligned_alloc(64, cap * slot);
+	uint8_t *pool = malloc(cap * slot);
 	uint16_t *lens = calloc(cap, sizeof(*lens));
 	bool ok = pool && lens;
 
