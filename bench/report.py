@@ -134,6 +134,8 @@ def markdown(meta, summary, x25519, hs_details, notes, sections=()):
         lines += ["", hs_details]
     if sections:
         lines += [""] + list(sections)
+    while lines[-1] == "":  # one blank line between parts, however they end
+        lines.pop()
     lines += [""] + notes + ["", "![chart](chart.svg)", ""]
     return "\n".join(lines)
 
