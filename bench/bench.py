@@ -290,7 +290,13 @@ class Bench:
         cfg = self.cfg
         gw = gateway.GatewayBench(self.topo, cfg.binaries, cfg.gwload, cfg.gw_duration,
                                   cfg.gw_pool_mb, genkey)
-        configs = gw.configs()  # without `Threads`, the daemon's default stands in
+        try:
+            configs = gw.configs()  # without `Threads`, the daemon's default stands in
+        except BenchError as e:
+            log(f"    FAILED: gw setup: {e}")
+            self.errors.append(f"gw setup: {e}")
+            self.gw_missing.append("setup")
+            return
         self.gw_unsupported = gw.unsupported
         for rep in range(cfg.runs):
             for label, impl, threads in configs:
