@@ -62,6 +62,8 @@ CTL_SRC := $(sort $(wildcard ctl/*.c))
 REF_SRC := $(sort $(wildcard tests/ref/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*_test.c))
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+# A tool too big for one file keeps its other modules in a directory of its own (gwload: tests/tools/gw/).
+GWLOAD_SRC := $(sort $(wildcard tests/tools/gw/*.c))
 PRELOAD_SRC := $(sort $(wildcard tests/preload/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -72,7 +74,7 @@ TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 PRELOAD_LIB := $(patsubst tests/preload/%.c,$(BUILD)/tests/preload/%.so,$(PRELOAD_SRC))
 ORACLE_H := $(BUILD)/tests/vectors/oracle_vectors.h
 
-ALL_OBJ := $(CORE_OBJ) $(call obj,wgd/main.c $(CTL_SRC) $(REF_SRC) $(UNIT_SRC) $(TOOL_SRC))
+ALL_OBJ := $(CORE_OBJ) $(call obj,wgd/main.c $(CTL_SRC) $(REF_SRC) $(UNIT_SRC) $(TOOL_SRC) $(GWLOAD_SRC))
 DEPS := $(ALL_OBJ:.o=.d)
 
 .PHONY: all check check-unit check-netns check-bench-smoke demo bench fuzz fuzz-smoke lint \
@@ -142,6 +144,10 @@ $(BUILD)/tests/preload/%.so: tests/preload/%.c
 	$(quiet) CC $@
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(filter-out -fPIE,$(CFLAGS)) -fPIC -shared -o $@ $< -ldl
+
+$(BUILD)/tests/tools/gwload: $(BUILD)/tests/tools/gwload.o $(call obj,$(GWLOAD_SRC)) $(CORE_LIB)
+	$(quiet) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 tools: $(TOOL_BIN) $(PRELOAD_LIB)
 

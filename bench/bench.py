@@ -6,11 +6,14 @@ Environment:
   BENCH_DURATION  seconds per transfer (default 10; 1 in smoke mode)
   BENCH_RUNS      samples per measurement (default 3; 1 in smoke mode)
   BENCH_SMOKE=1   one short run of every measurement path, no 10 000-peer case
-  BENCH_ONLY      comma list of tcp1,tcp4,udp,cpu,rtt,hs,peers (default: all)
+  BENCH_ONLY      comma list of tcp1,tcp4,udp,cpu,rtt,hs,peers,gw,rfc2544 (default: all)
+  BENCH_GW_DURATION  seconds per one-sided gateway cell (default 2; 0.2 in smoke mode)
+  BENCH_RFC_TRIAL    seconds per RFC 2544 trial (default 2; 0.2 in smoke mode)
   BENCH_OUT       results directory (default bench/results; build/bench-smoke for smoke)
   BENCH_TIMEOUT   overall limit in seconds (default 3600; 300 in smoke mode)
   BENCH_KEEP=1    keep the work directory (daemon logs, configs) for debugging
-  WGD, WIREGUARD_GO, HSLOAD  the binaries (default wgd/wgd, wireguard-go, build/tests/tools/hsload)
+  WGD, WIREGUARD_GO, HSLOAD, GWLOAD  the binaries (default wgd/wgd, wireguard-go,
+                  build/tests/tools/hsload, build/tests/tools/gwload)
 """
 import datetime
 import os
@@ -23,12 +26,16 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gateway  # noqa: E402
 import measure  # noqa: E402
 import report  # noqa: E402
+import rfc2544  # noqa: E402
+import targets  # noqa: E402
 from topo import (INNER, OUTER_A, OUTER_B, PORTS, SHORT, BenchError, Daemon,  # noqa: E402
                   Topology, ping_ok, run)
 
-ALL_TESTS = ("tcp1", "tcp4", "udp", "cpu", "rtt", "hs", "peers")
+ALL_TESTS = ("tcp1", "tcp4", "udp", "cpu", "rtt", "hs", "peers", "gw", "rfc2544")
+PAIR_TESTS = {"tcp1", "tcp4", "udp", "cpu", "rtt", "rfc2544"}
 IMPLS = ("wgd", "wireguard-go")
 PEERS_PORT = 51840
 PEERS_ALLOWED_BASE = (198 << 24) | (19 << 16) | (128 << 8)  # 198.19.128.0 + i, one /32 each
@@ -56,6 +63,19 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+def env_float(name, default, lo, hi):
+    val = os.environ.get(name, "")
+    if not val:
+        return default
+    try:
+        num = float(val)
+    except ValueError:
+        num = None
+    if num is None or not lo <= num <= hi:
+        raise BenchError(f"{name}={val}: want a number of seconds in [{lo}, {hi}]")
+    return num
+
+
 def env_int(name, default, lo, hi):
     val = os.environ.get(name, "")
     if not val:
@@ -81,6 +101,16 @@ class Config:
         self.binaries = {"wgd": os.environ.get("WGD") or os.path.join(root, "wgd/wgd"),
                          "wireguard-go": os.environ.get("WIREGUARD_GO") or "wireguard-go"}
         self.hsload = os.environ.get("HSLOAD") or os.path.join(root, "build/tests/tools/hsload")
+        self.gwload = os.environ.get("GWLOAD") or os.path.join(root, "build/tests/tools/gwload")
+        self.gw_duration = env_float("BENCH_GW_DURATION", 0.2 if self.smoke else 2, 0.05, 60)
+        self.gw_pool_mb = 16 if self.smoke else 256
+        # Smoke: every code path of gwload (UDP and TCP packets, each direction), not every size.
+        self.gw_sizes = ("64", "tso") if self.smoke else gateway.SIZES
+        self.rfc_trial = env_float("BENCH_RFC_TRIAL", 0.2 if self.smoke else 2, 0.1, 60)
+        self.rfc_steps = 1 if self.smoke else 7
+        # The regression targets compare with the results committed before this run.
+        self.baseline, self.baseline_desc = targets.load_baseline(
+            os.path.join(root, "bench/results/results.json"))
         self.keep = os.environ.get("BENCH_KEEP", "") == "1"
         self.peer_counts = (1000,) if self.smoke else (1000, 10000)
         self.hs_warmup = 0.3 if self.smoke else 1.0
@@ -91,7 +121,8 @@ class Config:
         m = set()
         for t in self.tests:
             m |= {"udp": {"udp", "udp_loss"}, "rtt": {"rtt_avg", "rtt_mdev"},
-                  "hs": {"hs", "hs_cpu"},
+                  "hs": {"hs", "hs_cpu"}, "gw": set(),
+                  "rfc2544": {f"rfc_{n}{b}" for n in rfc2544.SIZES for b in ("", "_b0")},
                   "peers": {"rss_0"} | {f"{k}_{n}" for n in self.peer_counts
                                         for k in ("rss", "setconf")}}.get(t, {t})
         return m
@@ -153,6 +184,8 @@ class Bench:
         self.cfg, self.topo = cfg, topo
         self.samples, self.raw, self.errors = {}, [], []
         self.x25519, self.t0 = None, time.monotonic()
+        self.gw_unsupported, self.gw_missing = {}, []
+        self.hs_unsupported = None
         self.load_start = loadavg()
 
     def add(self, metric, target, value):
@@ -223,6 +256,22 @@ class Bench:
                         self.add("rtt_avg", name, res["avg_ms"])
                         self.add("rtt_mdev", name, res["mdev_ms"])
                         log(f"    avg {res['avg_ms']:.3f} ms, mdev {res['mdev_ms']:.3f} ms")
+            if "rfc2544" in sel:
+                self.rfc2544(targets, rep)
+
+    def rfc2544(self, paths, rep):
+        cfg = self.cfg
+        for size in rfc2544.SIZES:
+            for name, target in paths.items():
+                res = self.take(f"rfc2544-{size}", name, rep, lambda t=target, z=size:
+                                rfc2544.search(self.topo, t, z, cfg.rfc_trial, cfg.rfc_steps,
+                                               log))
+                if res:
+                    self.add(f"rfc_{size}", name, res["throughput_mbps"])
+                    self.add(f"rfc_{size}_b0", name, res["b0_mbps"])
+                    log(f"    RFC 2544 {res['throughput_mbps']:.1f} Mbit/s "
+                        f"({res['throughput_pps']:.0f} pkt/s), -b 0: {res['b0_mbps']:.1f} "
+                        f"Mbit/s at {res['b0_loss_pct']:.2f} % loss")
 
     def record_iperf(self, mode, name, res):
         if mode in self.cfg.tests:
@@ -234,6 +283,39 @@ class Bench:
         log(f"    {res['mbps']:.0f} Mbit/s" + (f", loss {res['loss_pct']:.2f} %"
                                                   if "loss_pct" in res else "")
             + (f", {res['cpu_s_per_gb']:.2f} CPU-s/GB" if res.get("cpu_s_per_gb") else ""))
+
+    # ---- one daemon, one generator ----
+
+    def gateway(self):
+        cfg = self.cfg
+        gw = gateway.GatewayBench(self.topo, cfg.binaries, cfg.gwload, cfg.gw_duration,
+                                  cfg.gw_pool_mb, genkey)
+        try:
+            configs = gw.configs()  # without `Threads`, the daemon's default stands in
+        except BenchError as e:
+            log(f"    FAILED: gw setup: {e}")
+            self.errors.append(f"gw setup: {e}")
+            self.gw_missing.append("setup")
+            return
+        self.gw_unsupported = gw.unsupported
+        for rep in range(cfg.runs):
+            for label, impl, threads in configs:
+                res = self.take("gw", label, rep, lambda lb=label, i=impl, t=threads:
+                                gw.run(lb, i, t, sizes=cfg.gw_sizes))
+                if not res:
+                    self.gw_missing.append(label)
+                    continue
+                for r in res:
+                    d, size = r["direction"], r["size"]
+                    self.add(gateway.metric(d, size, "pps"), label, r["pps"])
+                    self.add(gateway.metric(d, size, "gbps"), label, r["gbps"])
+                    log(f"    {d:7} {size:>4}: {r['pps']:10.0f} pkt/s {r['gbps']:7.3f} Gbit/s"
+                        f" (offered {r['offered_pps']:.0f}/s)")
+
+    def gw_median(self, direction, size, label):
+        s = report.summarize(self.samples.get(gateway.metric(direction, size, "pps"), {})
+                             .get(label, []))
+        return s["median"] if s else None
 
     # ---- handshakes ----
 
@@ -248,14 +330,18 @@ class Bench:
         try:
             log(f"[{time.monotonic() - self.t0:6.1f} s] hs: building {pool} initiations")
             hsb.setup(IMPLS, *genkey())
+            self.hs_unsupported = hsb.unsupported
             for rep in range(cfg.runs):
-                for impl in IMPLS:
+                for impl in [i for i in hsb.responders if i in IMPLS or i in hsb.THREADS]:
                     res = self.take("hs", impl, rep, lambda i=impl:
                                     hsb.run(i, cfg.duration, cfg.hs_warmup))
-                    if res:
+                    if res and impl in hsb.THREADS:
+                        self.add("hs_t", impl, res["hs_per_s"])  # the targets table's
+                    elif res:
                         self.add("hs", impl, res["hs_per_s"])
                         self.add("hs_cpu", impl,
                                  res["responder_cpu_s"] / res["responses"] * 1e6)
+                    if res:
                         log(f"    {res['hs_per_s']:.0f} handshakes/s ({res['verified']} verified"
                             f", {res['cookie_replies']} cookie replies, {res['timeouts']} "
                             f"timeouts{', pool exhausted' if res['pool_exhausted'] else ''})")
@@ -294,8 +380,10 @@ class Bench:
     def run_all(self):
         sel = self.cfg.tests
         self.topo.up()
-        if sel & {"tcp1", "tcp4", "udp", "cpu", "rtt"}:
+        if sel & PAIR_TESTS:
             self.traffic()
+        if "gw" in sel:
+            self.gateway()
         if "hs" in sel:
             self.handshakes()
         if "peers" in sel:
@@ -343,16 +431,35 @@ class Bench:
         meta["load_start"], meta["load_end"] = self.load_start, loadavg()
         summary = report.build_summary(self.samples, cfg.attempted())
         os.makedirs(cfg.out, exist_ok=True)
-        md = report.markdown(meta, summary, self.x25519, self.hs_details(), self.notes())
+        gw_lines = gateway.markdown(report.summarize, {k: v for k, v in self.samples.items()
+                                                       if k.startswith("gw_")},
+                                    self.gw_unsupported, cfg.gw_duration) \
+            if "gw" in cfg.tests else []
+        tsum = dict(summary)  # plus handshakes with Threads = 1 and 2, for the targets
+        tsum["hs_t"] = {"values": {lb: report.summarize(v)
+                                   for lb, v in self.samples.get("hs_t", {}).items()}}
+        if self.hs_unsupported:
+            gw_lines += [f"Handshakes with `Threads = 1` and `2`: n/a ({self.hs_unsupported}).",
+                         ""]
+        tgt_lines, tgt_rows = targets.markdown(tsum, self.gw_median, self.x25519,
+                                               cfg.baseline, cfg.baseline_desc)
+        md = report.markdown(meta, summary, self.x25519, self.hs_details(), self.notes(),
+                             sections=gw_lines + tgt_lines)
+        extra = {"gateway": {k: {t: report.summarize(v) for t, v in per.items()}
+                             for k, per in self.samples.items() if k.startswith("gw_")},
+                 "gateway_unsupported": self.gw_unsupported,
+                 "hs_threads": tsum["hs_t"]["values"],
+                 "targets": [dict(zip(("target", "measured", "goal", "verdict"), r))
+                             for r in tgt_rows]}
         files = {"results.md": md,
-                 "results.json": report.to_json(meta, summary, self.x25519, self.raw),
+                 "results.json": report.to_json(meta, summary, self.x25519, self.raw, extra),
                  "chart.svg": report.svg_chart(meta, summary, self.x25519)}
         for name, text in files.items():
             with open(os.path.join(cfg.out, name), "w") as f:
                 f.write(text)
         print(md)
         log(f"bench: wrote {', '.join(files)} to {cfg.out} after {meta['wall_s']} s")
-        lost = report.missing(summary)
+        lost = report.missing(summary) + [("gw", lb) for lb in self.gw_missing]
         if lost:
             log("bench: no sample at all for " + ", ".join(f"{m}/{t}" for m, t in lost))
             return 1

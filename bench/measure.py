@@ -117,7 +117,8 @@ def write_peer_config(path, private_key, port, pubkeys, allowed_base=None):
 class HandshakeBench:
     """One responder per implementation in B, hsload in A, one pool of initiations."""
 
-    PORTS = {"wgd": 51830, "wireguard-go": 51831}
+    PORTS = {"wgd": 51830, "wireguard-go": 51831, "wgd T1": 51832, "wgd T2": 51833}
+    THREADS = {"wgd T1": 1, "wgd T2": 2}  # wgd responders with `Threads = N` (-c file)
     NKEYS = 1024
     NSOURCES = 2048
 
@@ -145,6 +146,35 @@ class HandshakeBench:
             d.start()
             d.link_up()
             self.responders[impl] = (d, conf)
+        self.unsupported = None
+        for label, threads in self.THREADS.items():
+            try:
+                self.start_threaded(label, threads, private_key, pubs)
+            except BenchError as e:
+                if "Threads" not in str(e):
+                    raise
+                self.unsupported = f"this wgd refuses `Threads`: {str(e).rsplit(': ', 1)[-1]}"
+                break
+
+    def start_threaded(self, label, threads, private_key, pubs):
+        """A wgd responder started from its own file with `Threads = N`, then driven with
+        wg(8) like the others (Threads is not a wg(8) key; a setconf leaves it alone)."""
+        work = self.topo.workdir
+        own = os.path.join(work, f"hs-{label.replace(' ', '-')}.wgd.conf")
+        with open(own, "w") as f:
+            f.write(f"[Interface]\nPrivateKey = {private_key}\nListenPort = {self.PORTS[label]}"
+                    f"\nThreads = {threads}\n")
+        conf = os.path.join(work, f"hs-{label.replace(' ', '-')}.conf")
+        write_peer_config(conf, private_key, self.PORTS[label], pubs)
+        d = Daemon(self.topo, "wgd", self.binaries["wgd"], self.topo.ns_b,
+                   self.topo.ifname(f"bht{threads}"))
+        try:
+            d.start(own)
+            d.link_up()
+        except BenchError:
+            d.stop()
+            raise
+        self.responders[label] = (d, conf)
 
     def run(self, impl, duration, warmup):
         """Fresh peers (so replay state restarts), then hsload against the responder."""

@@ -15,6 +15,14 @@ METRICS = {
     "tcp4": ("TCP, 4 streams", "TCP, 4 streams", "Mbit/s", "higher", TARGETS),
     "udp": ("UDP 1392 B, -b 0: received", "UDP 1392 B received", "Mbit/s", "higher", TARGETS),
     "udp_loss": ("UDP 1392 B, -b 0: loss", "UDP 1392 B loss", "%", "lower", TARGETS),
+    "rfc_1392": ("UDP 1392 B, RFC 2544 throughput (loss < 0.1 %)", "RFC 2544, 1392 B",
+                 "Mbit/s", "higher", TARGETS),
+    "rfc_1392_b0": ("UDP 1392 B, -b 0 -w 8M: received", "UDP 1392 B -b 0 -w 8M", "Mbit/s",
+                    "higher", TARGETS),
+    "rfc_64": ("UDP 64 B, RFC 2544 throughput (loss < 0.1 %)", "RFC 2544, 64 B", "Mbit/s",
+               "higher", TARGETS),
+    "rfc_64_b0": ("UDP 64 B, -b 0 -w 8M: received", "UDP 64 B -b 0 -w 8M", "Mbit/s", "higher",
+                  TARGETS),
     "cpu": ("CPU per GB carried (both daemons, TCP 1 stream)", "CPU per GB, both ends",
             "CPU-s/GB", "lower", TARGETS[:2]),
     "rtt_avg": ("ping RTT, average", "ping RTT avg", "ms", "lower", TARGETS),
@@ -85,7 +93,7 @@ def missing(summary):
     return [(k, t) for k, m in summary.items() for t, s in m["values"].items() if s is None]
 
 
-def markdown(meta, summary, x25519, hs_details, notes):
+def markdown(meta, summary, x25519, hs_details, notes, sections=()):
     lines = ["# wgd benchmark", "",
              f"{meta['date']} on {meta['cpu']} ({meta['cores']} cores), Linux {meta['kernel']}; "
              f"{meta['wgd']}, {meta['wireguard_go']}, {meta['iperf3']}; "
@@ -96,10 +104,10 @@ def markdown(meta, summary, x25519, hs_details, notes):
              "", "Each cell is the median of the runs, with the range (min–max) in brackets. "
              "The ratios divide wgd's median by the other's: above 1 means wgd's number is "
              "larger, which is better for throughput and handshakes and worse for CPU, "
-             "latency, memory and time.", "",
-             "| metric | unit | better | wgd | wireguard-go | raw veth | wgd / wireguard-go "
-             "| wgd / raw veth |",
-             "|---|---|---|--:|--:|--:|--:|--:|"]
+             "latency, memory and time.", ""]
+    if summary:
+        lines += ["| metric | unit | better | wgd | wireguard-go | raw veth "
+                  "| wgd / wireguard-go | wgd / raw veth |", "|---|---|---|--:|--:|--:|--:|--:|"]
     for key, m in summary.items():
         v = m["values"]
         cells = [cell(v[t]) if t in v else "n/a" for t in TARGETS]
@@ -124,12 +132,18 @@ def markdown(meta, summary, x25519, hs_details, notes):
                   "wireguard-go uses Go's X25519, not libsodium's."]
     if hs_details:
         lines += ["", hs_details]
+    if sections:
+        lines += [""] + list(sections)
+    while lines[-1] == "":  # one blank line between parts, however they end
+        lines.pop()
     lines += [""] + notes + ["", "![chart](chart.svg)", ""]
     return "\n".join(lines)
 
 
-def to_json(meta, summary, x25519, raw):
-    return json.dumps({"meta": meta, "metrics": summary, "x25519": x25519, "samples": raw},
+def to_json(meta, summary, x25519, raw, extra=None):
+    doc = {"meta": meta, "metrics": summary, "x25519": x25519, "samples": raw}
+    doc.update(extra or {})
+    return json.dumps(doc,
                       indent=2, sort_keys=False) + "\n"
 
 

@@ -235,12 +235,13 @@ class Daemon:
     def sock(self):
         return os.path.join(SOCK_DIR, self.ifname + ".sock")
 
-    def start(self):
+    def start(self, conf=None):
+        """Starts the daemon; wgd reads conf (wg-quick format, `-c`) when one is given."""
         env = dict(os.environ, LOG_LEVEL="error")
         if os.path.exists(self.sock):  # a stale socket of ours would look ready
             os.unlink(self.sock)
-        self.proc = self.topo.spawn(self.ns, [self.binary, "-f", self.ifname],
-                                    f"{self.impl}-{self.ifname}", env=env)
+        args = [self.binary, "-f"] + (["-c", conf] if conf else []) + [self.ifname]
+        self.proc = self.topo.spawn(self.ns, args, f"{self.impl}-{self.ifname}", env=env)
 
         def ready():
             if self.proc.poll() is not None:
