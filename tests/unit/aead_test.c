@@ -46,8 +46,8 @@ TestSuite(aead, .init = setup, .fini = teardown);
 /* Sizes to test: dense where size classes, SIMD block widths and the MTU change. */
 static size_t sizes(size_t *out, size_t cap)
 {
-	static const size_t edges[] = { 512,  1024, 1280, 1420, 1500,  2048,  4096,
-					8192, 9000, 16384, 32768, 65536 - 64 };
+	static const size_t edges[] = { 512,  1024, 1280, 1420,	 1500,	2048,
+					4096, 8192, 9000, 16384, 32768, 65536 - 64 };
 	size_t n = 0;
 
 	for (size_t s = 0; s <= 320 && n < cap; s++)
@@ -103,8 +103,7 @@ static void open_both(size_t msg_len, size_t len, const uint8_t *key, uint64_t c
 	size_t pl_a = 0, pl_b = 0;
 	uint64_t n_a = 0, n_b = 0;
 
-	cr_assert(aead_open(lane, ref, msg_len, key, &pl_a, &n_a), "lane refused %zu bytes",
-		  len);
+	cr_assert(aead_open(lane, ref, msg_len, key, &pl_a, &n_a), "lane refused %zu bytes", len);
 	cr_assert(data_open(got, msg_len, key, &pl_b, &n_b), "libsodium refused the lane's %zu",
 		  len);
 	cr_assert(pl_a == pl_b && n_a == ctr && n_b == ctr);
