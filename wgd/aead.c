@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <sodium.h>
 
 #include "crypto/data.h"
@@ -69,10 +71,14 @@ void aead_lane_free(struct aead_lane *lane)
 	sodium_free(lane); /* wipes */
 }
 
-/* Keys d with key unless it already holds it (compared in constant time). */
+/*
+ * Keys d with key unless it already holds it. Compared by value, in constant time
+ * (OpenSSL's assembly CRYPTO_memcmp, several times faster than sodium_memcmp's byte
+ * loop), not by address: a keypair slot is rewritten in place when keys rotate.
+ */
 static bool dir_key(struct aead_lane *lane, struct aead_dir *d, const uint8_t *key)
 {
-	if (d->is_keyed && sodium_memcmp(d->key, key, sizeof(d->key)) == 0)
+	if (d->is_keyed && CRYPTO_memcmp(d->key, key, sizeof(d->key)) == 0)
 		return true;
 	dir_forget(d);
 	if (EVP_CipherInit_ex2(d->ctx, lane->cipher, key, NULL, d->is_sealing, NULL) != 1)
@@ -80,6 +86,19 @@ static bool dir_key(struct aead_lane *lane, struct aead_dir *d, const uint8_t *k
 	memcpy(d->key, key, sizeof(d->key));
 	d->is_keyed = true;
 	return true;
+}
+
+/* Gets or sets the tag through the provider's parameters: EVP_CIPHER_CTX_ctrl builds them */
+static bool tag_param(EVP_CIPHER_CTX *ctx, uint8_t *tag, bool get)
+{
+	OSSL_PARAM params[2] = {
+		OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, NOISE_AUTHTAG_LEN),
+		OSSL_PARAM_END,
+	};
+
+	if (get)
+		return EVP_CIPHER_CTX_get_params(ctx, params) == 1;
+	return EVP_CIPHER_CTX_set_params(ctx, params) == 1;
 }
 
 /*
@@ -96,8 +115,7 @@ static bool evp_seal(struct aead_lane *lane, uint8_t *p, size_t len, const uint8
 	nonce_from_counter(n, counter);
 	if (!dir_key(lane, d, key) || EVP_CipherInit_ex2(d->ctx, NULL, NULL, n, 1, NULL) != 1 ||
 	    (len && (EVP_EncryptUpdate(d->ctx, p, &out, p, (int)len) != 1 || (size_t)out != len)) ||
-	    EVP_EncryptFinal_ex(d->ctx, p + len, &out) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_AEAD_GET_TAG, NOISE_AUTHTAG_LEN, p + len) != 1) {
+	    EVP_EncryptFinal_ex(d->ctx, p + len, &out) != 1 || !tag_param(d->ctx, p + len, true)) {
 		dir_forget(d);
 		return false;
 	}
@@ -114,7 +132,7 @@ static int evp_open(struct aead_lane *lane, uint8_t *p, size_t len, const uint8_
 
 	nonce_from_counter(n, counter);
 	if (!dir_key(lane, d, key) || EVP_CipherInit_ex2(d->ctx, NULL, NULL, n, 0, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_AEAD_SET_TAG, NOISE_AUTHTAG_LEN, p + len) != 1 ||
+	    !tag_param(d->ctx, p + len, false) ||
 	    (len && (EVP_DecryptUpdate(d->ctx, p, &out, p, (int)len) != 1 || (size_t)out != len))) {
 		dir_forget(d);
 		return -1;

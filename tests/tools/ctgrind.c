@@ -30,12 +30,13 @@
  *      handshake, visibly;
  *   L4 the verdicts of sodium_is_zero and sodium_memcmp: every caller in crypto/ and
  *      wgd/ branches on them as public state (mac1/mac2 valid, DH output zero, a key
- *      or PSK configured or not, same key or not: wgd/aead.c re-keys its lane only
- *      when the key changed, which the public receiver index already tells). The
- *      comparison itself stays constant-time; only its one-bit answer is released.
+ *      or PSK configured or not, same key or not). The comparison itself stays
+ *      constant-time; only its one-bit answer is released.
  * At the OpenSSL boundary (wgd/aead.c's lane, pinned to OpenSSL for every size):
  *   L1 for EVP: the verdicts of CRYPTO_memcmp (OpenSSL's constant-time tag comparison)
- *      and EVP_DecryptFinal_ex, the same tag verdict as libsodium's;
+ *      and EVP_DecryptFinal_ex, the same tag verdict as libsodium's; CRYPTO_memcmp is
+ *      also the lane's same-key test (it re-keys only when the key changed, which the
+ *      public receiver index already tells), as L4;
  *   L2 for EVP: the payload of an aead_open that authenticated, at the call site
  *      (EVP has no one call that returns it).
  * Here, at the call site:
@@ -258,7 +259,7 @@ int CRYPTO_WRAP(CRYPTO_memcmp)(const void *a, const void *b, size_t len)
 
 	VALGRIND_GET_ORIG_FN(fn);
 	CALL_FN_W_WWW(ret, fn, a, b, len);
-	declassify(&ret, sizeof(ret)); /* L1 for EVP: the tag comparison's verdict */
+	declassify(&ret, sizeof(ret)); /* L1 for EVP (tag), L4 (the lane's same key) */
 	return ret;
 }
 
