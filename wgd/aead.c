@@ -45,8 +45,11 @@ static void nonce_from_counter(uint8_t n[static AEAD_NONCE_LEN], uint64_t counte
 
 static void dir_forget(struct aead_dir *d)
 {
-	/* reset frees the provider context with OPENSSL_clear_free: key, keystream, Poly1305 */
-	if (d->is_keyed)
+	/*
+	 * reset frees the provider context with OPENSSL_clear_free: key, keystream, Poly1305.
+	 * Also when not keyed: a failed EVP_CipherInit_ex2 may have left the key behind.
+	 */
+	if (d->ctx)
 		EVP_CIPHER_CTX_reset(d->ctx);
 	sodium_memzero(d->key, sizeof(d->key));
 	d->is_keyed = false;
