@@ -81,10 +81,16 @@ void aead_lane_free(struct aead_lane *lane)
  */
 static bool dir_key(struct aead_lane *lane, struct aead_dir *d, const uint8_t *key)
 {
-	if (d->is_keyed && CRYPTO_memcmp(d->key, key, sizeof(d->key)) == 0)
-		return true;
-	dir_forget(d);
-	if (EVP_CipherInit_ex2(d->ctx, lane->cipher, key, NULL, d->is_sealing, NULL) != 1)
+	const EVP_CIPHER *cipher = lane->cipher;
+
+	if (d->is_keyed) {
+		if (CRYPTO_memcmp(d->key, key, sizeof(d->key)) == 0)
+			return true;
+		/* another peer in the same burst: re-key the live context, no new allocation */
+		cipher = NULL;
+	}
+	d->is_keyed = false;
+	if (EVP_CipherInit_ex2(d->ctx, cipher, key, NULL, d->is_sealing, NULL) != 1)
 		return false;
 	memcpy(d->key, key, sizeof(d->key));
 	d->is_keyed = true;
