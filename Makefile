@@ -19,7 +19,7 @@ PKG_CONFIG ?= pkg-config
 # The package installer and the demo (tests/build/first-run.sh replaces both).
 DEPS_SH ?= tests/deps.sh
 DEMO_SH ?= docs/examples/demo.sh
-PKGS := libsodium libmnl libcap-ng libseccomp inih
+PKGS := libsodium libcrypto libmnl libcap-ng libseccomp inih
 # These are read once, when make parses this file: the targets that install packages
 # first (deps, build-deps) therefore build in a second make, which reads them afresh.
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)

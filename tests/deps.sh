@@ -4,7 +4,7 @@
 #   deps.sh          every build and test dependency (make deps, make check, demo, bench)
 #   deps.sh --build  only what `make` and `make install` need (make build-deps)
 set -e
-BUILD_PKGS="build-essential pkg-config libsodium-dev libmnl-dev libcap-ng-dev libseccomp-dev libinih-dev"
+BUILD_PKGS="build-essential pkg-config libsodium-dev libssl-dev libmnl-dev libcap-ng-dev libseccomp-dev libinih-dev"
 TEST_PKGS="libcriterion-dev wireguard-go wireguard-tools iperf3 iproute2 nftables
 iputils-ping python3 python3-cryptography python3-nacl clang libclang-rt-14-dev mandoc bird2 keepalived
 cppcheck procps psmisc kmod valgrind util-linux prometheus"

@@ -17,6 +17,7 @@
 #include "crypto/key.h"
 #include "crypto/random.h"
 #include "netlink/rtnl.h"
+#include "wgd/aead.h"
 #include "wgd/clock.h"
 #include "wgd/gso.h"
 #include "wgd/log.h"
@@ -302,10 +303,11 @@ int device_create(struct device **out, const char *ifname, int tun_fd, struct lo
 	ret = device_tables_init(dev);
 	if (ret < 0)
 		goto err;
+	dev->aead = aead_lane_new();
 	dev->tx_buf = malloc(PACKET_TX_BUF_LEN);
 	dev->rx_buf = malloc(PACKET_RX_BUF_LEN);
 	dev->gso_buf = malloc(PACKET_GSO_BUF_LEN);
-	if (!dev->tx_buf || !dev->rx_buf || !dev->gso_buf) {
+	if (!dev->aead || !dev->tx_buf || !dev->rx_buf || !dev->gso_buf) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -465,6 +467,7 @@ void device_destroy(struct device *dev)
 	free(dev->tx_buf);
 	free(dev->rx_buf);
 	free(dev->gso_buf);
+	aead_lane_free(dev->aead);
 	secmem_pool_destroy(&dev->peer_pool);
 	secmem_free(dev); /* wipes */
 }
@@ -521,6 +524,8 @@ void device_rearm(struct device *dev)
 {
 	uint64_t next = timers_next_deadline(dev);
 
+	/* Every entry point ends here: no transport key stays in the lane between them. */
+	aead_lane_forget(dev->aead);
 	if (!dev->loop)
 		return;
 	if (dev->housekeeping_ns < next)

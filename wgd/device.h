@@ -34,6 +34,7 @@
 #include "wgd/socket.h"
 #include "wgd/timers.h"
 
+struct aead_lane;
 struct peer;
 
 /*
@@ -91,6 +92,11 @@ struct device {
 	unsigned int load_window_handshakes;
 	uint64_t last_under_load_ns; /* TIMER_OFF = not under load */
 
+	/*
+	 * The loop thread's transport AEAD (wgd/aead.h): keyed once per peer and burst,
+	 * forgotten by device_rearm, which ends every loop entry point.
+	 */
+	struct aead_lane *aead;
 	struct packet_pool pool;
 	uint8_t *tx_buf;	   /* PACKET_TX_BUF_LEN; TUN reads land at tx_buf + 16 */
 	uint8_t *rx_buf;	   /* PACKET_RX_BUF_LEN */
@@ -204,7 +210,8 @@ void device_unwatch_socket(struct device *dev, unsigned int bank);
  * handles data at once and queues handshake messages, then processes a budget of them;
  * the timer callback processes the next budget, runs expired peer timers and the
  * once-a-second housekeeping (MTU re-read, ratelimiter GC). Each re-arms the loop's
- * timer; so does device_apply_cfg. When the TUN link disappears they set
+ * timer; so does device_apply_cfg; device_rearm also wipes the keys the device's AEAD
+ * lane kept for the burst (aead_lane_forget). When the TUN link disappears they set
  * dev->is_link_gone and stop the loop.
  */
 void device_tun_readable(struct device *dev, uint64_t now_ns);

@@ -30,6 +30,7 @@
 #include "crypto/data.h"
 #include "crypto/noise.h"
 #include "crypto/replay.h"
+#include "wgd/aead.h"
 #include "wgd/device.h"
 #include "wgd/hsqueue.h"
 #include "wgd/log.h"
@@ -322,7 +323,7 @@ static void receive_data(struct device *dev, uint8_t *buf, size_t len, struct en
 
 	if (!kp || !data_keypair_can_receive(kp, now_ns))
 		return;
-	if (!data_open(buf, len, kp->receiving.key, &plain_len, &nonce))
+	if (!aead_open(dev->aead, buf, len, kp->receiving.key, &plain_len, &nonce))
 		return;
 	if (!replay_counter_validate(&kp->receiving_counter, nonce)) {
 		log_verbose_rl(&rl, "Packet from peer %llu has invalid nonce %llu",

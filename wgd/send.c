@@ -15,6 +15,7 @@
 #include "crypto/data.h"
 #include "crypto/key.h"
 #include "crypto/noise.h"
+#include "wgd/aead.h"
 #include "wgd/device.h"
 #include "wgd/gso.h"
 #include "wgd/log.h"
@@ -158,7 +159,8 @@ static bool seal_and_send(struct peer *peer, const struct noise_keypair *kp, siz
 	size_t padded = data_padded_len(len, dev->mtu);
 	size_t msg_len;
 
-	msg_len = data_seal(dev->tx_buf, len, padded, kp->sending.key, kp->remote_index, nonce);
+	msg_len = aead_seal(dev->aead, dev->tx_buf, len, padded, kp->sending.key, kp->remote_index,
+			    nonce);
 	return send_to_peer(peer, dev->tx_buf, msg_len) == 0 && len > 0;
 }
 
@@ -225,8 +227,9 @@ void send_keepalive(struct peer *peer, uint64_t now_ns)
 	log_verbose_rl(&rl, "Sending keepalive packet to peer %llu", (unsigned long long)peer->id);
 	timers_event_any_authenticated_packet_traversal(peer, now_ns);
 	timers_event_any_authenticated_packet_sent(peer, now_ns);
-	(void)send_to_peer(peer, msg,
-			   data_seal(msg, 0, 0, kp->sending.key, kp->remote_index, nonce));
+	(void)send_to_peer(
+		peer, msg,
+		aead_seal(peer->device->aead, msg, 0, 0, kp->sending.key, kp->remote_index, nonce));
 	data_batch_done(peer, false, now_ns);
 }
 
@@ -398,8 +401,8 @@ static void seal_pending(struct peer *peer, const uint8_t *pkt, size_t len, uint
 	     dev->tx_off + msg_len > UDP_SOCKET_GSO_MAX_BYTES))
 		send_flush(dev);
 	memcpy(dev->gso_buf + dev->tx_off + sizeof(struct message_data), pkt, len);
-	(void)data_seal(dev->gso_buf + dev->tx_off, len, padded, kp->sending.key, kp->remote_index,
-			nonce);
+	(void)aead_seal(dev->aead, dev->gso_buf + dev->tx_off, len, padded, kp->sending.key,
+			kp->remote_index, nonce);
 	if (!dev->tx_count) {
 		dev->tx_peer = peer;
 		dev->tx_seg = msg_len;
@@ -462,7 +465,7 @@ static unsigned int seal_segments(struct peer *peer, const struct gso_packet *gp
 			timers_event_any_authenticated_packet_sent(peer, now_ns);
 		}
 		(void)gso_segment(gp, i, dev->gso_buf + off + sizeof(struct message_data));
-		(void)data_seal(dev->gso_buf + off, plain, padded, kp->sending.key,
+		(void)aead_seal(dev->aead, dev->gso_buf + off, plain, padded, kp->sending.key,
 				kp->remote_index, nonce);
 		if (!n)
 			seg = msg_len;

@@ -11,7 +11,10 @@
  * segments of two TCP flows. Several messages can arrive as one UDP GRO read (back to
  * back in rx_buf, then device_tun_flush, as device_udp_readable does). With config bit 0,
  * B's TUN is an offloading one (a SOCK_SEQPACKET socketpair with vnet headers), so
- * consecutive TCP segments are coalesced (wgd/gro.c) into super-packets.
+ * consecutive TCP segments are coalesced (wgd/gro.c) into super-packets. Config bits 1-2
+ * pin B's AEAD lane (wgd/aead.c) to OpenSSL (1) or libsodium (2) for every size, else it
+ * chooses by size as the daemon does; bit 6 of a data step's control byte makes the lane
+ * forget its keys after the step, as the loop does after each read burst.
  *
  * Input: a config byte, then operations until the input ends.
  * Checks, against a model written here (whitepaper §5.4.6, RFC 6479 as the kernel's
@@ -31,6 +34,7 @@
 #include "crypto/noise.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/ip_model.h"
+#include "wgd/aead.h"
 #include "wgd/gso.h"
 
 enum {
@@ -102,6 +106,9 @@ static void dp_offload(struct dp_state *s)
 	s->tun = sv[1];
 }
 
+/* config bits 1-2: which AEAD B's lane uses */
+static const enum aead_impl dp_impls[4] = { AEAD_AUTO, AEAD_OPENSSL, AEAD_SODIUM, AEAD_AUTO };
+
 static void dp_setup(struct dp_state *s, uint8_t config)
 {
 	struct cfg_device cfg = { 0 };
@@ -135,6 +142,7 @@ static void dp_setup(struct dp_state *s, uint8_t config)
 	cfg_device_clear(&cfg);
 	if (config & 1)
 		dp_offload(s);
+	aead_lane_force(s->b.dev->aead, dp_impls[(config >> 1) & 3]);
 }
 
 /* RFC 6479 as the kernel applies it: new, below the limit, within 8128 of the highest. */
@@ -416,6 +424,8 @@ static void dp_op_data(struct dp_state *s, struct fz_in *in, bool batch)
 	for (uint8_t i = 0; i < count && off + DP_MAX_PACKET + 32 <= PACKET_RX_BUF_LEN; i++)
 		off += dp_message(s, in, off, &from);
 	dp_check_tun(s);
+	if (ctl & 0x40)
+		aead_lane_forget(s->b.dev->aead);
 }
 
 static void fz_data_path_one(const uint8_t *data, size_t size)

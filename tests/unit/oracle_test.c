@@ -20,6 +20,7 @@
 #include "crypto/data.h"
 #include "crypto/noise.h"
 #include "crypto/random.h"
+#include "wgd/aead.h"
 
 #include "oracle_vectors.h"
 
@@ -396,6 +397,40 @@ Test(oracle, transport_keys)
 
 static uint8_t data_buf[2048];
 
+/*
+ * The data tests run on every path that seals and opens transport data: crypto/data.c
+ * (libsodium), and wgd/aead.c's lane pinned to OpenSSL and choosing by size.
+ */
+enum data_path { PATH_DATA_C, PATH_LANE_OPENSSL, PATH_LANE_AUTO, DATA_PATHS };
+static const char *const path_names[DATA_PATHS] = { "data.c", "lane/openssl", "lane/auto" };
+static enum data_path path;
+static struct aead_lane *lane;
+
+static void lane_setup(enum data_path p)
+{
+	path = p;
+	if (!lane)
+		lane = aead_lane_new();
+	cr_assert(lane, "aead_lane_new failed");
+	aead_lane_force(lane, p == PATH_LANE_OPENSSL ? AEAD_OPENSSL : AEAD_AUTO);
+}
+
+static size_t path_seal(uint8_t *msg, size_t plain_len, size_t padded_len, const uint8_t *key,
+			uint32_t receiver_index, uint64_t nonce)
+{
+	if (path == PATH_DATA_C)
+		return data_seal(msg, plain_len, padded_len, key, receiver_index, nonce);
+	return aead_seal(lane, msg, plain_len, padded_len, key, receiver_index, nonce);
+}
+
+static bool path_open(uint8_t *msg, size_t msg_len, const uint8_t *key, size_t *plain_len,
+		      uint64_t *nonce)
+{
+	if (path == PATH_DATA_C)
+		return data_open(msg, msg_len, key, plain_len, nonce);
+	return aead_open(lane, msg, msg_len, key, plain_len, nonce);
+}
+
 static void seal_one(struct pair *p, const struct oracle_data *d, struct noise_keypair *kp)
 {
 	size_t padded = data_padded_len(d->payload_len, p->v->mtu);
@@ -408,10 +443,10 @@ static void seal_one(struct pair *p, const struct oracle_data *d, struct noise_k
 	/* Garbage after the payload: data_seal must write the zero padding itself. */
 	memset(data_buf, 0xa5, sizeof(data_buf));
 	memcpy(data_buf + sizeof(struct message_data), d->payload, d->payload_len);
-	len = data_seal(data_buf, d->payload_len, padded, kp->sending.key, kp->remote_index,
+	len = path_seal(data_buf, d->payload_len, padded, kp->sending.key, kp->remote_index,
 			d->counter);
-	check(len == d->packet_len, "set %zu: data_seal returned %zu, want %zu", p->n, len,
-	      d->packet_len);
+	check(len == d->packet_len, "set %zu (%s): seal returned %zu, want %zu", p->n,
+	      path_names[path], len, d->packet_len);
 	check_bytes(data_buf, d->packet, d->packet_len, p->n, "data packet", data_fields);
 }
 
@@ -419,7 +454,7 @@ static bool open_one(const struct oracle_data *d, const struct noise_keypair *kp
 		     uint64_t *nonce)
 {
 	memcpy(data_buf, d->packet, d->packet_len);
-	return data_open(data_buf, d->packet_len, kp->receiving.key, plain_len, nonce);
+	return path_open(data_buf, d->packet_len, kp->receiving.key, plain_len, nonce);
 }
 
 static bool all_zero(const uint8_t *b, size_t len)
@@ -437,7 +472,8 @@ static void check_opened(struct pair *p, size_t j, const struct noise_keypair *k
 	size_t plain_len = SIZE_MAX;
 	uint64_t nonce = 0;
 
-	check(open_one(d, kp, &plain_len, &nonce), "set %zu: data packet %zu was refused", p->n, j);
+	check(open_one(d, kp, &plain_len, &nonce), "set %zu (%s): data packet %zu was refused",
+	      p->n, path_names[path], j);
 	check(plain_len == d->packet_len - message_data_len(0), "set %zu/%zu: plain_len %zu", p->n,
 	      j, plain_len);
 	check(nonce == d->counter, "set %zu/%zu: counter %llu, want %llu", p->n, j,
@@ -447,7 +483,7 @@ static void check_opened(struct pair *p, size_t j, const struct noise_keypair *k
 	      "set %zu/%zu: padding is not zero", p->n, j);
 }
 
-Test(oracle, data_seal_bytes)
+static void data_seal_bytes_on_path(void)
 {
 	for (size_t n = 0; n < ORACLE_VECTOR_SETS; n++) {
 		struct pair *p = pair_init(n);
@@ -465,11 +501,19 @@ Test(oracle, data_seal_bytes)
 	}
 }
 
+Test(oracle, data_seal_bytes)
+{
+	for (enum data_path p = 0; p < DATA_PATHS; p++) {
+		lane_setup(p);
+		data_seal_bytes_on_path();
+	}
+}
+
 /*
  * Receiving the initiator's first data message is the responder's key confirmation
  * (whitepaper §5.4.6): its keypair moves from "next" to "current", so look it up again.
  */
-Test(oracle, data_open_accepts)
+static void data_open_accepts_on_path(void)
 {
 	for (size_t n = 0; n < ORACLE_VECTOR_SETS; n++) {
 		struct pair *p = pair_init(n);
@@ -494,6 +538,14 @@ Test(oracle, data_open_accepts)
 		kr = keypair_of(&p->r, p->v->responder_index, n);
 		check(kr == &p->r.kps.current, "set %zu: responder keypair not current", n);
 		pair_clear(p);
+	}
+}
+
+Test(oracle, data_open_accepts)
+{
+	for (enum data_path p = 0; p < DATA_PATHS; p++) {
+		lane_setup(p);
+		data_open_accepts_on_path();
 	}
 }
 
@@ -689,7 +741,7 @@ Test(oracle, tampered_mac2_rejected)
  * The counter is the AEAD nonce and the rest is ciphertext and tag, so bytes 8.. are all
  * authenticated. Every header byte and the whole tag, plus a stride through the body.
  */
-Test(oracle, tampered_data_rejected)
+static void tampered_data_rejected_on_path(void)
 {
 	for (size_t n = 0; n < ORACLE_VECTOR_SETS; n++) {
 		struct pair *p = pair_init(n);
@@ -708,17 +760,25 @@ Test(oracle, tampered_data_rejected)
 			     pos += (pos < 32 || pos >= len - 16) ? 1 : 37) {
 				memcpy(data_buf, d->packet, len);
 				flip(data_buf, pos, n);
-				check(!data_open(data_buf, len, kp->receiving.key, &plain_len,
+				check(!path_open(data_buf, len, kp->receiving.key, &plain_len,
 						 &nonce),
-				      "set %zu/%zu: data byte %zu of %zu flipped was accepted", n,
-				      j, pos, len);
+				      "set %zu/%zu (%s): data byte %zu of %zu flipped was accepted",
+				      n, j, path_names[path], pos, len);
 			}
 			memcpy(data_buf, d->packet, len);
-			check(!data_open(data_buf, len - 1, kp->receiving.key, &plain_len, &nonce),
+			check(!path_open(data_buf, len - 1, kp->receiving.key, &plain_len, &nonce),
 			      "set %zu/%zu: truncated data accepted", n, j);
 			check_opened(p, j, kp);
 		}
 		pair_clear(p);
+	}
+}
+
+Test(oracle, tampered_data_rejected)
+{
+	for (enum data_path p = 0; p < DATA_PATHS; p++) {
+		lane_setup(p);
+		tampered_data_rejected_on_path();
 	}
 }
 
