@@ -131,6 +131,8 @@ static int add_wanted(struct cfg_device *out, const struct cfg_peer *w)
 		p->endpoint = w->endpoint;
 		p->flags |= CFG_PEER_HAS_ENDPOINT;
 	}
+	if (w->flags & CFG_PEER_HAS_ENDPOINTS) /* wgd's failover list (endpoints.h) */
+		ret = cfg_peer_set_endpoints(p, w->endpoints, w->endpoints_len);
 	for (size_t i = 0; !ret && i < w->allowedips_len; i++) {
 		if (!w->allowedips[i].is_removal)
 			ret = cfg_peer_add_allowedip(p, &w->allowedips[i]);
@@ -257,6 +259,20 @@ static bool same_endpoint(const union cfg_sockaddr *a, const union cfg_sockaddr 
 	       a->in6.sin6_scope_id == b->in6.sin6_scope_id;
 }
 
+static bool same_endpoint_list(const struct cfg_peer *run, const struct cfg_peer *want)
+{
+	if (run->endpoints_len != want->endpoints_len)
+		return false;
+	for (size_t i = 0; i < want->endpoints_len; i++) {
+		const struct cfg_endpoint *a = &run->endpoints[i], *b = &want->endpoints[i];
+
+		if (strcmp(a->name, b->name) || a->addr.sa.sa_family != b->addr.sa.sa_family ||
+		    (a->addr.sa.sa_family && !same_endpoint(&a->addr, &b->addr)))
+			return false;
+	}
+	return true;
+}
+
 /* 1 when applying wanted's entry (add_wanted) to the running peer changes it, 0 if not. */
 static int peer_changes(const struct cfg_peer *run, const struct cfg_peer *want)
 {
@@ -279,6 +295,8 @@ static int peer_changes(const struct cfg_peer *run, const struct cfg_peer *want)
 	if (want->flags & CFG_PEER_HAS_ENDPOINT)
 		changed |= !(run->flags & CFG_PEER_HAS_ENDPOINT) ||
 			   !same_endpoint(&run->endpoint, &want->endpoint);
+	if (want->flags & CFG_PEER_HAS_ENDPOINTS)
+		changed |= !same_endpoint_list(run, want);
 	if (changed)
 		return 1;
 	same = same_allowedips(run, want);
