@@ -652,8 +652,10 @@ static bool parse_endpoint(struct conf_parse *p, const char *v)
 	for (const char *c = v; *c; c++)
 		count += *c == ',';
 	if (count > 1 && p->mode != CONF_FULL)
-		return conf_fail(p, "Endpoint lists %zu endpoints: wg(8) takes one (a list is for "
-				    "wgd -c)", count);
+		return conf_fail(p,
+				 "Endpoint lists %zu endpoints: wg(8) takes one (a list is for "
+				 "wgd -c)",
+				 count);
 	if (count > CFG_ENDPOINTS_MAX)
 		return conf_fail(p, "Endpoint lists %zu endpoints (at most %d)", count,
 				 CFG_ENDPOINTS_MAX);

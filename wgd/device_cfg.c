@@ -43,11 +43,11 @@ enum plan_flags {
 struct cfg_plan {
 	struct noise_static_identity identity; /* the identity after the request */
 	bool is_new_identity;
-	struct peer *own_key_peer; /* existing peer holding the new public key */
-	struct peer **targets;	   /* per cfg peer: the peer it applies to, or NULL */
+	struct peer *own_key_peer;	 /* existing peer holding the new public key */
+	struct peer **targets;		 /* per cfg peer: the peer it applies to, or NULL */
 	struct cfg_endpoint **endpoints; /* per cfg peer: its list's copy, given at commit */
-	uint8_t *flags;		   /* per cfg peer: enum plan_flags */
-	struct allowedips table;   /* the rebuilt table, when has_table */
+	uint8_t *flags;			 /* per cfg peer: enum plan_flags */
+	struct allowedips table;	 /* the rebuilt table, when has_table */
 	bool has_table;
 	struct udp_socket sock; /* the new socket, when is_rebind */
 	bool is_rebind;

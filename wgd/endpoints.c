@@ -97,7 +97,8 @@ int endpoints_put(struct uapi_buf *b, const struct cfg_endpoint *list, size_t n)
 			break;
 		addr[0] = '\0';
 		if (family)
-			endpoint_to_string((const union endpoint_addr *)&e->addr, addr, sizeof(addr));
+			endpoint_to_string((const union endpoint_addr *)&e->addr, addr,
+					   sizeof(addr));
 		ret = uapi_buf_printf(b, "%s%s%s%s", i ? "," : "", e->name, e->name[0] ? "@" : "",
 				      addr);
 	}
@@ -194,7 +195,7 @@ bool endpoints_peer_failover(struct peer *p)
 	move_to(p, i);
 	endpoint_to_string(&p->endpoint.addr, to, sizeof(to));
 	p->eps.switches++;
-	log_info("Peer %llu: no handshake answer from %s; endpoint now %s%s%s%s", 
+	log_info("Peer %llu: no handshake answer from %s; endpoint now %s%s%s%s",
 		 (unsigned long long)p->id, from, to, p->eps.list[i].name[0] ? " (" : "",
 		 p->eps.list[i].name, p->eps.list[i].name[0] ? ")" : "");
 	return true;

@@ -66,7 +66,8 @@ size_t resolver_mark_stale(struct resolver_job *jobs, size_t n, const struct uap
 
 void resolver_stale_check(struct resolver *r, uint64_t now_ns)
 {
-	const struct uapi_client_bounds b = uapi_client_worker_bounds(r->conf ? &r->conf->dev : NULL);
+	const struct uapi_client_bounds b =
+		uapi_client_worker_bounds(r->conf ? &r->conf->dev : NULL);
 	struct uapi_state st = { 0 };
 	char why[128];
 	size_t marked;

@@ -487,9 +487,9 @@ static int put_peer(struct uapi_buf *out, const struct device *dev, const struct
 		if (uapi_buf_printf(out, "endpoint=%s\n", ep))
 			return -ENOMEM;
 	}
-	if (p->eps.len && (endpoints_put(out, p->eps.list, p->eps.len) ||
-			   uapi_buf_printf(out, "%s=%" PRIu64 "\n", ENDPOINTS_SWITCHES_KEY,
-					   p->eps.switches)))
+	if (p->eps.len &&
+	    (endpoints_put(out, p->eps.list, p->eps.len) ||
+	     uapi_buf_printf(out, "%s=%" PRIu64 "\n", ENDPOINTS_SWITCHES_KEY, p->eps.switches)))
 		return -ENOMEM;
 	if (uapi_buf_printf(out,
 			    "last_handshake_time_sec=%" PRIu64 "\n"

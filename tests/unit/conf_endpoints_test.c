@@ -66,10 +66,13 @@ Test(conf_endpoints, bad_lists)
 		const char *endpoint, *err;
 	} cases[] = {
 		{ CONF_FULL, "192.0.2.1:1,", "t.conf:6: invalid Endpoint `': empty entry" },
-		{ CONF_FULL, "192.0.2.1:1,,192.0.2.2:2", "t.conf:6: invalid Endpoint `': empty entry" },
+		{ CONF_FULL, "192.0.2.1:1,,192.0.2.2:2",
+		  "t.conf:6: invalid Endpoint `': empty entry" },
 		{ CONF_FULL, "192.0.2.1:1, bad host:2",
-		  "t.conf:6: invalid Endpoint `bad host:2': neither an IP address nor a host name" },
-		{ CONF_FULL, "192.0.2.1:1, 192.0.2.2", "t.conf:6: invalid Endpoint `192.0.2.2': missing port" },
+		  "t.conf:6: invalid Endpoint `bad host:2': neither an IP address nor a host "
+		  "name" },
+		{ CONF_FULL, "192.0.2.1:1, 192.0.2.2",
+		  "t.conf:6: invalid Endpoint `192.0.2.2': missing port" },
 		{ CONF_FULL, "a:1,b:1,c:1,d:1,e:1,f:1,g:1,h:1,i:1",
 		  "t.conf:6: Endpoint lists 9 endpoints (at most 8)" },
 		{ CONF_WG_SUBSET, "192.0.2.1:1, 192.0.2.2:2",
