@@ -5,7 +5,8 @@
 
 Listens on ADDR port 53 (UDP) and answers every query DELAY_S seconds after it came,
 each in a thread of its own so that queries do not queue behind each other. MAP_FILE
-holds "NAME IPV4" lines and is read again for every query, so a test changes an answer
+holds "NAME IPV4" lines and is read again for every query, when it comes (so a query
+asked before a change gets the old answer, however late), so a test changes an answer
 by rewriting it: a name in it gets its A record (TTL 0) and an empty answer for any
 other type; any other name gets NXDOMAIN. LOG_FILE gets one line per answer:
 "<unix time asked> <unix time answered> <name> <type> <answer or ->".
@@ -44,9 +45,9 @@ def lookup(map_file, name):
 
 def answer(sock, query, peer, delay, map_file, log):
     asked = time.time()
-    time.sleep(delay)
     name, qtype, end = question(query)
     addr = lookup(map_file, name)
+    time.sleep(delay)
     flags = 0x8180 if addr else 0x8183  # response, RD, RA; NXDOMAIN without the name
     ancount = 1 if addr and qtype == QTYPE_A else 0
     reply = query[:2] + struct.pack("!HHHHH", flags, 1, ancount, 0, 0) + query[12:end]
