@@ -140,6 +140,36 @@ static int add_wanted(struct cfg_device *out, const struct cfg_peer *w)
 	return ret;
 }
 
+/* Whether the running peer with key has a failover list (wgd/endpoints.h). */
+static bool runs_with_list(const struct cfg_device *running, const uint8_t *key)
+{
+	for (size_t i = 0; i < running->peers_len; i++)
+		if (!memcmp(running->peers[i].public_key, key, NOISE_PUBLIC_KEY_LEN))
+			return running->peers[i].endpoints_len > 0;
+	return false;
+}
+
+/*
+ * A wanted peer that names no list loses the one it runs with (an `Endpoint = A, B'
+ * reloaded as `Endpoint = A'). Searched only when some running peer has a list.
+ */
+static int drop_stale_lists(struct cfg_device *out, const struct cfg_device *running)
+{
+	bool any = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < running->peers_len && !any; i++)
+		any = running->peers[i].endpoints_len > 0;
+	for (size_t i = 0; any && !ret && i < out->peers_len; i++) {
+		struct cfg_peer *p = &out->peers[i];
+
+		if (!(p->flags & (CFG_PEER_REMOVE_ME | CFG_PEER_HAS_ENDPOINTS)) &&
+		    runs_with_list(running, p->public_key))
+			ret = cfg_peer_set_endpoints(p, NULL, 0);
+	}
+	return ret;
+}
+
 static int sync_peers(struct cfg_device *out, const struct cfg_device *running,
 		      const struct cfg_device *wanted, const struct key_index *ki)
 {
@@ -155,7 +185,7 @@ static int sync_peers(struct cfg_device *out, const struct cfg_device *running,
 		if (is_wanted(&wanted->peers[i]))
 			ret = add_wanted(out, &wanted->peers[i]);
 	}
-	return ret;
+	return ret ? ret : drop_stale_lists(out, running);
 }
 
 int cfg_sync_diff(struct cfg_device *out, const struct cfg_device *running,
@@ -297,6 +327,8 @@ static int peer_changes(const struct cfg_peer *run, const struct cfg_peer *want)
 			   !same_endpoint(&run->endpoint, &want->endpoint);
 	if (want->flags & CFG_PEER_HAS_ENDPOINTS)
 		changed |= !same_endpoint_list(run, want);
+	else
+		changed |= run->endpoints_len > 0; /* drop_stale_lists clears it */
 	if (changed)
 		return 1;
 	same = same_allowedips(run, want);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "device_harness.h"
+#include "wgd/cfg_sync.h"
 #include "wgd/endpoints.h"
 #include "wgd/resolver.h"
 #include "wgd/uapi.h"
@@ -301,4 +302,33 @@ Test(endpoints, mark_stale_jobs)
 	cr_assert_eq(resolver_mark_stale(jobs, 2, &st, now, 80), 0, "fresh handshake");
 	st.peer_state = NULL;
 	cfg_device_clear(&st.cfg);
+}
+
+/* --- reloads (cfg_sync) ------------------------------------------------------------- */
+
+Test(endpoints, reload_sends_a_new_list_and_clears_a_dropped_one)
+{
+	struct cfg_device running = { 0 }, wanted = { 0 }, diff = { 0 };
+	struct cfg_peer *r = cfg_device_add_peer(&running), *w;
+	struct cfg_sync_counts counts;
+
+	memset(r->public_key, 5, 32);
+	cr_assert_eq(endpoints_parse(r, "192.0.2.1:1,192.0.2.2:2", 23), 0);
+	w = cfg_device_add_peer(&wanted);
+	memset(w->public_key, 5, 32);
+	cr_assert_eq(cfg_sync_diff(&diff, &running, &wanted), 0);
+	cr_assert(diff.peers[0].flags & CFG_PEER_HAS_ENDPOINTS, "a dropped list is cleared");
+	cr_assert_eq(diff.peers[0].endpoints_len, 0);
+	cr_assert_eq(cfg_sync_count(&counts, &running, &wanted), 0);
+	cr_assert_eq(counts.peers_changed, 1);
+	cfg_device_clear(&diff);
+	cr_assert_eq(endpoints_parse(w, "192.0.2.1:1,192.0.2.2:2", 23), 0);
+	cr_assert_eq(cfg_sync_count(&counts, &running, &wanted), 0);
+	cr_assert_eq(counts.peers_unchanged, 1, "the same list changes nothing");
+	cr_assert_eq(endpoints_parse(w, "192.0.2.3:3", 11), 0);
+	cr_assert_eq(cfg_sync_diff(&diff, &running, &wanted), 0);
+	cr_assert_eq(diff.peers[0].endpoints_len, 1, "a new list is sent");
+	cfg_device_clear(&diff);
+	cfg_device_clear(&running);
+	cfg_device_clear(&wanted);
 }
