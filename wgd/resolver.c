@@ -23,14 +23,12 @@
 #include "wgd/conf.h"
 #include "wgd/log.h"
 #include "wgd/privs.h"
-#include "wgd/socket.h"
 #include "wgd/resolver.h"
 #include "wgd/uapi_client.h"
 
 enum {
-	RESOLVER_READ_BATCH = 16,  /* records per read() */
-	RESOLVER_CHILD_FD = 3,	   /* the child keeps stdio and this pipe, nothing else */
-	RESOLVER_PEER_TAG_LEN = 8, /* base64 characters of the key that name a peer in logs */
+	RESOLVER_READ_BATCH = 16, /* records per read() */
+	RESOLVER_CHILD_FD = 3,	  /* the child keeps stdio and this pipe, nothing else */
 	NS_PER_S = 1000000000,
 };
 
@@ -205,7 +203,7 @@ static void child_run(struct resolver *r, int wr, pid_t parent)
 
 /* --- the supervisor's side ------------------------------------------------------------- */
 
-static void peer_tag(char out[static RESOLVER_PEER_TAG_LEN + 1], const uint8_t *key)
+void resolver_peer_tag(char out[static RESOLVER_PEER_TAG_LEN + 1], const uint8_t *key)
 {
 	char b64[KEY_B64_LEN + 1];
 
@@ -238,7 +236,7 @@ static void note_failure(struct resolver_job *j, int error, int sys_errno, uint6
 	char tag[RESOLVER_PEER_TAG_LEN + 1], line[512];
 	bool is_news = resolver_job_failed(j, error, sys_errno, now_ns);
 
-	peer_tag(tag, j->public_key);
+	resolver_peer_tag(tag, j->public_key);
 	snprintf(line, sizeof(line),
 		 "peer %s...: endpoint host `%s' does not resolve yet (%s); retrying in %llu s",
 		 tag, j->host, resolver_strerror(error, sys_errno),
@@ -247,67 +245,6 @@ static void note_failure(struct resolver_job *j, int error, int sys_errno, uint6
 		log_error("%s", line);
 	else
 		log_verbose("%s", line);
-}
-
-static void addr_text(char *out, size_t len, const union cfg_sockaddr *a)
-{
-	endpoint_to_string((const union endpoint_addr *)a, out, len);
-}
-
-/*
- * A listed name's address into the config's list, and the list into the worker (which
- * decides where the endpoint goes: endpoints.h). A lookup that found the address the
- * entry has changes nothing.
- */
-static void apply_listed(struct resolver *r, struct resolver_job *j,
-			 const struct resolver_record *rec)
-{
-	const struct uapi_client_bounds b = uapi_client_worker_bounds(NULL);
-	struct cfg_peer *want = r->conf ? cfg_device_find_peer(&r->conf->dev, j->public_key) : NULL;
-	char tag[RESOLVER_PEER_TAG_LEN + 1], now[ENDPOINT_STRING_LEN], was[ENDPOINT_STRING_LEN];
-	struct cfg_device dev = { 0 };
-	struct cfg_peer *peer;
-	struct cfg_endpoint *e;
-	union cfg_sockaddr sa;
-	char why[128];
-	int ret = -ENOMEM;
-
-	j->is_done = true;
-	j->failures = 0;
-	if (!want || j->entry >= want->endpoints_len)
-		return; /* the config changed under us: its own jobs follow */
-	e = &want->endpoints[j->entry];
-	resolver_record_sockaddr(rec, &sa);
-	peer_tag(tag, j->public_key);
-	addr_text(now, sizeof(now), &sa);
-	if (e->addr.sa.sa_family && !memcmp(&e->addr, &sa, sizeof(sa))) {
-		log_verbose("peer %s...: endpoint %s still %s", tag, e->name, now);
-		return;
-	}
-	addr_text(was, sizeof(was), &e->addr);
-	peer = cfg_device_add_peer(&dev);
-	if (peer) {
-		memcpy(peer->public_key, j->public_key, sizeof(peer->public_key));
-		peer->flags = CFG_PEER_UPDATE_ONLY;
-		ret = cfg_peer_set_endpoints(peer, want->endpoints, want->endpoints_len);
-	}
-	if (!ret) {
-		peer->endpoints[j->entry].addr = sa;
-		ret = uapi_client_set_bounded(r->ifname, &dev, &b);
-	}
-	cfg_device_clear(&dev);
-	if (ret < 0) {
-		log_error("peer %s...: cannot set the endpoint %s: %s", tag, now,
-			  uapi_client_worker_strerror(ret, &b, why, sizeof(why)));
-		j->is_done = false; /* asked again after the backoff */
-		(void)resolver_job_failed(j, RESOLVER_ERR_CHILD, 0, clock_boottime_ns());
-		return;
-	}
-	if (e->addr.sa.sa_family)
-		log_info("peer %s...: endpoint %s now %s (was %s)", tag, e->name, now, was);
-	else
-		log_info("peer %s...: endpoint host `%s' resolved to %s", tag, j->host, now);
-	e->addr = sa;
 }
 
 /* The resolved address into the worker: update_only, so a removed peer stays removed. */
@@ -321,7 +258,7 @@ static void apply(struct resolver *r, struct resolver_job *j, const struct resol
 	struct cfg_peer *peer = cfg_device_add_peer(&dev);
 	int ret = -ENOMEM;
 
-	peer_tag(tag, j->public_key);
+	resolver_peer_tag(tag, j->public_key);
 	inet_ntop(rec->family, rec->addr, addr, sizeof(addr));
 	if (peer) {
 		memcpy(peer->public_key, j->public_key, sizeof(peer->public_key));
@@ -383,7 +320,7 @@ static void take_record(struct resolver *r, const struct resolver_record *rec, u
 	if (rec->status)
 		note_failure(j, rec->status, rec->sys_errno, now_ns);
 	else if (j->is_listed)
-		apply_listed(r, j, rec);
+		resolver_apply_listed(r, j, rec);
 	else
 		apply(r, j, rec);
 }
@@ -521,72 +458,6 @@ static void jobs_free(struct resolver *r)
 	r->jobs_len = 0;
 }
 
-/* A job for host (its port): in the peer's failover list at entry, or alone. */
-static int job_add(struct resolver *r, const uint8_t *key, const char *host, size_t host_len,
-		   uint16_t port, int entry, uint64_t now_ns)
-{
-	struct resolver_job *j = &r->jobs[r->jobs_len];
-
-	j->host = strndup(host, host_len);
-	if (!j->host)
-		return -ENOMEM;
-	memcpy(j->public_key, key, sizeof(j->public_key));
-	j->port = port;
-	j->retry_ns = now_ns;
-	j->is_listed = entry >= 0;
-	j->entry = (uint8_t)(entry >= 0 ? entry : 0);
-	r->jobs_len++;
-	return 0;
-}
-
-static size_t names_of(const struct conf *c, size_t i)
-{
-	const struct cfg_peer *peer = &c->dev.peers[i];
-	size_t n = 0;
-
-	if (!(peer->flags & CFG_PEER_HAS_ENDPOINTS))
-		return c->peer_extra[i].is_endpoint_name;
-	for (size_t k = 0; k < peer->endpoints_len; k++)
-		n += !!peer->endpoints[k].name[0];
-	return n;
-}
-
-static int jobs_from_conf(struct resolver *r, const struct conf *c, uint64_t now_ns)
-{
-	size_t n = 0;
-	int ret = 0;
-
-	for (size_t i = 0; i < c->dev.peers_len; i++)
-		n += names_of(c, i);
-	if (!n)
-		return 0;
-	r->jobs = calloc(n, sizeof(*r->jobs));
-	if (!r->jobs)
-		return -ENOMEM;
-	for (size_t i = 0; !ret && i < c->dev.peers_len; i++) {
-		const struct conf_peer_extra *x = &c->peer_extra[i];
-		const struct cfg_peer *peer = &c->dev.peers[i];
-
-		if (!(peer->flags & CFG_PEER_HAS_ENDPOINTS)) {
-			if (x->is_endpoint_name)
-				ret = job_add(r, peer->public_key, x->endpoint_host,
-					      strlen(x->endpoint_host), x->endpoint_port, -1,
-					      now_ns);
-			continue;
-		}
-		for (size_t k = 0; !ret && k < peer->endpoints_len; k++) {
-			const char *name = peer->endpoints[k].name, *colon = strrchr(name, ':');
-
-			if (name[0] && colon) /* "host:port", as conf_keys.c wrote it */
-				ret = job_add(r, peer->public_key, name, (size_t)(colon - name),
-					      (uint16_t)strtoul(colon + 1, NULL, 10), (int)k,
-					      now_ns);
-		}
-	}
-	r->stale_check_ns = now_ns + (uint64_t)RESOLVER_STALE_CHECK_S * NS_PER_S;
-	return ret;
-}
-
 int resolver_update(struct resolver *r, struct conf *conf, uint64_t now_ns)
 {
 	int ret;
@@ -595,7 +466,7 @@ int resolver_update(struct resolver *r, struct conf *conf, uint64_t now_ns)
 	jobs_free(r);
 	r->stale_check_ns = UINT64_MAX;
 	r->conf = conf;
-	ret = jobs_from_conf(r, conf, now_ns);
+	ret = resolver_jobs_from_conf(r, conf, now_ns);
 	if (ret < 0) {
 		log_error("Endpoint resolver: %s; endpoint host names stay unresolved",
 			  strerror(-ret));

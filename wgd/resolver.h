@@ -12,7 +12,7 @@
  * A name in a failover list (endpoints.h; wgd -c gives every named Endpoint one) is
  * applied as the whole list with its resolved addresses (wgd_endpoints=), so the worker
  * decides where the peer's endpoint goes. Once resolved, a name is looked up again when
- * its peer's handshake goes stale (resolver_stale.c, every RESOLVER_STALE_CHECK_S): no
+ * its peer's handshake goes stale (resolver_list.c, every RESOLVER_STALE_CHECK_S): no
  * handshake for RESOLVER_STALE_S while the peer sends or keeps alive, the rule of
  * wireguard-tools' reresolve-dns.sh. A new address is logged and applied.
  */
@@ -42,6 +42,7 @@ enum resolver_values {
 	RESOLVER_MAX_ERRNO = 4095,    /* the kernel's errno range */
 	RESOLVER_STALE_S = 135,	      /* reresolve-dns.sh: REJECT_AFTER_TIME + REKEY_TIMEOUT */
 	RESOLVER_STALE_CHECK_S = 10,  /* how often the peers' handshakes are looked at */
+	RESOLVER_PEER_TAG_LEN = 8,    /* base64 characters of the key that name a peer in logs */
 };
 
 /* What the resolver writes per name: fixed size, far below PIPE_BUF, so writes are atomic. */
@@ -143,6 +144,18 @@ size_t resolver_mark_stale(struct resolver_job *jobs, size_t n, const struct uap
 
 /* Asks the worker for its peers (a bounded UAPI get) and marks the stale jobs; logged. */
 void resolver_stale_check(struct resolver *r, uint64_t now_ns);
+
+/* --- internal to resolver.c and resolver_list.c ------------------------------------- */
+
+/* The first characters of key's base64, which name a peer in the logs. */
+void resolver_peer_tag(char out[static RESOLVER_PEER_TAG_LEN + 1], const uint8_t *key);
+
+/* conf's names as r's jobs (none yet): 0 or -ENOMEM. Arms the stale check. */
+int resolver_jobs_from_conf(struct resolver *r, const struct conf *c, uint64_t now_ns);
+
+/* A listed job's answer: into the config's list and, if new, the list into the worker. */
+void resolver_apply_listed(struct resolver *r, struct resolver_job *j,
+			   const struct resolver_record *rec);
 
 /* The text of a job's failure (error as in resolver_job_failed). */
 const char *resolver_strerror(int error, int sys_errno);
