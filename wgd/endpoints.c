@@ -142,6 +142,15 @@ static size_t find_name(const struct peer *p, const char *name)
 	return p->eps.len;
 }
 
+static size_t first_resolved(const struct peer *p)
+{
+	size_t i = 0;
+
+	while (i < p->eps.len && !is_resolved(&p->eps.list[i]))
+		i++;
+	return i;
+}
+
 void endpoints_peer_install(struct peer *p, struct cfg_endpoint *list, size_t n)
 {
 	char was_name[CFG_ENDPOINT_NAME_LEN] = "";
@@ -162,6 +171,9 @@ void endpoints_peer_install(struct peer *p, struct cfg_endpoint *list, size_t n)
 	i = find_addr(p);
 	if (i < n) {
 		p->eps.cur = (uint8_t)i;
+		/* a later entry taken while an earlier name did not resolve, never answered */
+		if (!p->last_handshake_unix_ns && first_resolved(p) < i)
+			move_to(p, first_resolved(p));
 		return;
 	}
 	i = find_name(p, was_name);
@@ -171,11 +183,8 @@ void endpoints_peer_install(struct peer *p, struct cfg_endpoint *list, size_t n)
 	}
 	if (p->endpoint.addr.sa.sa_family)
 		return; /* an address from roaming or endpoint=: kept until it goes silent */
-	for (i = 0; i < n; i++)
-		if (is_resolved(&list[i])) {
-			move_to(p, i);
-			return;
-		}
+	if (first_resolved(p) < n)
+		move_to(p, first_resolved(p));
 }
 
 bool endpoints_peer_failover(struct peer *p)

@@ -62,8 +62,10 @@ bool endpoints_name_ok(const char *name);
 
 /*
  * Gives p the list (taken over; NULL with n 0 clears it). The endpoint stays where it is
- * when it is one of the list's; a peer without an endpoint takes the first resolved
- * entry; a peer on the entry whose name got a new address follows it. Cannot fail.
+ * when it is one of the list's, except that a peer that never completed a handshake
+ * moves to an earlier entry that has resolved since (the list's order is a preference);
+ * a peer without an endpoint takes the first resolved entry; a peer on the entry whose
+ * name got a new address follows it. Cannot fail.
  */
 void endpoints_peer_install(struct peer *p, struct cfg_endpoint *list, size_t n);
 

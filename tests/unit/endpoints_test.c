@@ -143,6 +143,25 @@ Test(endpoints, first_resolved_entry_taken)
 	cr_assert_eq(p->eps.cur, 1);
 }
 
+Test(endpoints, first_entry_preferred_once_it_resolves_before_any_handshake)
+{
+	struct peer *p = add_listed("dc1.test:1@,192.0.2.2:2");
+
+	cr_assert(is_addr(&p->endpoint.addr, "192.0.2.2:2"));
+	cr_assert_eq(add_listed("dc1.test:1@192.0.2.1:1,192.0.2.2:2"), p);
+	cr_assert(is_addr(&p->endpoint.addr, "192.0.2.1:1"), "the first entry goes first");
+	cr_assert_eq(p->eps.switches, 0);
+}
+
+Test(endpoints, answered_later_entry_is_kept_when_the_first_resolves)
+{
+	struct peer *p = add_listed("dc1.test:1@,192.0.2.2:2");
+
+	p->last_handshake_unix_ns = 1;
+	(void)add_listed("dc1.test:1@192.0.2.1:1,192.0.2.2:2");
+	cr_assert(is_addr(&p->endpoint.addr, "192.0.2.2:2"), "a working endpoint stays");
+}
+
 Test(endpoints, failover_round_robin_then_stays)
 {
 	struct peer *pa = add_listed("one.test:1@192.0.2.1:1,192.0.2.2:2");
