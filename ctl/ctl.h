@@ -55,6 +55,7 @@ int ctl_syncconf(const char *ifname, const char *path);
 struct conf;
 /*
  * A config file read as wg(8) reads one (setconf.c: wgd's parser in CONF_WG_SUBSET mode,
+ * CONF_STRIP without resolve,
  * "-" for standard input), its warnings printed; false after the error lines. With
  * resolve, Endpoint host names are resolved (getaddrinfo) as wg(8) does.
  */

@@ -113,6 +113,11 @@ static int add_removal(struct cfg_device *out, const uint8_t *key)
 	return 0;
 }
 
+static bool has_list(const struct cfg_peer *p)
+{
+	return (p->flags & CFG_PEER_HAS_ENDPOINTS) && p->endpoints_len;
+}
+
 static int add_wanted(struct cfg_device *out, const struct cfg_peer *w)
 {
 	struct cfg_peer *p = cfg_device_add_peer(out);
@@ -127,7 +132,8 @@ static int add_wanted(struct cfg_device *out, const struct cfg_peer *w)
 		memcpy(p->preshared_key, w->preshared_key, NOISE_SYMMETRIC_KEY_LEN);
 	if (w->flags & CFG_PEER_HAS_PERSISTENT_KEEPALIVE)
 		p->persistent_keepalive_s = w->persistent_keepalive_s;
-	if (w->flags & CFG_PEER_HAS_ENDPOINT) {
+	/* with a failover list the worker keeps the entry it is on (endpoints.h) */
+	if ((w->flags & CFG_PEER_HAS_ENDPOINT) && !has_list(w)) {
 		p->endpoint = w->endpoint;
 		p->flags |= CFG_PEER_HAS_ENDPOINT;
 	}
@@ -322,7 +328,7 @@ static int peer_changes(const struct cfg_peer *run, const struct cfg_peer *want)
 	changed = !key_equal(want_psk, have_psk) || want_ka != have_ka;
 	wipe(want_psk, sizeof(want_psk));
 	wipe(have_psk, sizeof(have_psk));
-	if (want->flags & CFG_PEER_HAS_ENDPOINT)
+	if ((want->flags & CFG_PEER_HAS_ENDPOINT) && !has_list(want))
 		changed |= !(run->flags & CFG_PEER_HAS_ENDPOINT) ||
 			   !same_endpoint(&run->endpoint, &want->endpoint);
 	if (want->flags & CFG_PEER_HAS_ENDPOINTS)

@@ -85,6 +85,8 @@ enum conf_mode {
 	 * is fine), and an all-zero PrivateKey is taken, as a request to remove the key.
 	 */
 	CONF_WG_SUBSET,
+	/* `wgctl strip': the wg subset of a wgd.conf, where an Endpoint list keeps its first */
+	CONF_STRIP,
 };
 
 /*

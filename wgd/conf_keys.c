@@ -651,7 +651,7 @@ static bool parse_endpoint(struct conf_parse *p, const char *v)
 
 	for (const char *c = v; *c; c++)
 		count += *c == ',';
-	if (count > 1 && p->mode != CONF_FULL)
+	if (count > 1 && p->mode == CONF_WG_SUBSET)
 		return conf_fail(p,
 				 "Endpoint lists %zu endpoints: wg(8) takes one (a list is for "
 				 "wgd -c)",
@@ -679,7 +679,7 @@ static bool parse_endpoint(struct conf_parse *p, const char *v)
 		extra->is_endpoint_name = !list[0].addr.sa.sa_family;
 	}
 	has_list = p->mode == CONF_FULL && (count > 1 || extra->is_endpoint_name);
-	if (!has_list && !extra->is_endpoint_name) {
+	if (!extra->is_endpoint_name) { /* the first: what wg(8) and `wgctl strip' see */
 		peer->endpoint = list[0].addr;
 		peer->flags |= CFG_PEER_HAS_ENDPOINT;
 	}

@@ -37,8 +37,11 @@ Test(conf_endpoints, list_of_name_and_address)
 	cr_assert_eq(c.dev.peers[0].endpoints[1].addr.sa.sa_family, AF_INET);
 	cr_assert(c.peer_extra[0].is_endpoint_name, "the first item is what wg(8) sees");
 	cr_assert_str_eq(c.peer_extra[0].endpoint_host, "dc1.example.net");
-	cr_assert_not(c.dev.peers[0].flags & CFG_PEER_HAS_ENDPOINT,
-		      "the worker picks from the list");
+	cr_assert_not(c.dev.peers[0].flags & CFG_PEER_HAS_ENDPOINT, "a name is not resolved here");
+	conf_clear(&c);
+	cr_assert_eq(parse(&c, CONF_FULL, "203.0.113.7:51820, dc1.example.net:51820", err), 0);
+	cr_assert(c.dev.peers[0].flags & CFG_PEER_HAS_ENDPOINT, "a first address is the endpoint");
+	cr_assert_eq(c.dev.peers[0].endpoints_len, 2);
 	conf_clear(&c);
 }
 
@@ -56,6 +59,10 @@ Test(conf_endpoints, single_address_stays_plain)
 	conf_clear(&c);
 	cr_assert_eq(parse(&c, CONF_WG_SUBSET, "one.test:7", err), 0, "%s", err);
 	cr_assert_not(c.dev.peers[0].flags & CFG_PEER_HAS_ENDPOINTS, "wg subset: no list");
+	conf_clear(&c);
+	cr_assert_eq(parse(&c, CONF_STRIP, "192.0.2.1:1, one.test:7", err), 0, "%s", err);
+	cr_assert(c.dev.peers[0].flags & CFG_PEER_HAS_ENDPOINT, "strip keeps the first");
+	cr_assert_not(c.dev.peers[0].flags & CFG_PEER_HAS_ENDPOINTS);
 	conf_clear(&c);
 }
 

@@ -344,6 +344,14 @@ Test(endpoints, reload_sends_a_new_list_and_clears_a_dropped_one)
 	cr_assert_eq(endpoints_parse(w, "192.0.2.1:1,192.0.2.2:2", 23), 0);
 	cr_assert_eq(cfg_sync_count(&counts, &running, &wanted), 0);
 	cr_assert_eq(counts.peers_unchanged, 1, "the same list changes nothing");
+	w->flags |= CFG_PEER_HAS_ENDPOINT; /* the list's first, as conf_keys.c sets it */
+	w->endpoint = w->endpoints[0].addr;
+	w->endpoint.in4.sin_port = htons(9);
+	cr_assert_eq(cfg_sync_count(&counts, &running, &wanted), 0);
+	cr_assert_eq(counts.peers_unchanged, 1, "with a list, endpoint= is the worker's choice");
+	cr_assert_eq(cfg_sync_diff(&diff, &running, &wanted), 0);
+	cr_assert_not(diff.peers[0].flags & CFG_PEER_HAS_ENDPOINT, "no endpoint= with a list");
+	cfg_device_clear(&diff);
 	cr_assert_eq(endpoints_parse(w, "192.0.2.3:3", 11), 0);
 	cr_assert_eq(cfg_sync_diff(&diff, &running, &wanted), 0);
 	cr_assert_eq(diff.peers[0].endpoints_len, 1, "a new list is sent");
