@@ -13,7 +13,7 @@
 # unanswered, A moves to B2, the transfer survives (the cut is both ways, see cut()).  Prints the time from the cut and
 # from the first unanswered initiation (counted by nftables) to the switch; the latter
 # must stay within 2 x REKEY_TIMEOUT + jitter + 5 s of slack.  Once B1 answers again
-# nothing moves back: the switch counter stays at 1.
+# nothing moves back: the switch counter stays at 1; nor does a reload move it.
 #
 # endpoint-reresolve-stale: `Endpoint = NAME:P`, NAME answered by a DNS server in ns1
 # that replies only after 5 s (tests/tools/slow_dns.py).  NAME moves from B1 to B2 in
@@ -117,7 +117,7 @@ initiations_cut() {
 # --- endpoint-failover ---------------------------------------------------------
 
 t_failover() {
-	local conf=$S/a.conf t_cut t_init="" t_switch n client rc=0 line
+	local conf=$S/a.conf t_cut t_init="" t_switch n client rc=0 line sup
 	topo_up
 	b_up
 	conf_a "$conf" "$B1:$PORT_B, $B2:$PORT_B"
@@ -159,6 +159,12 @@ t_failover() {
 	sleep $((3 * REKEY_TIMEOUT_S))
 	endpoint_is "$B2:$PORT_B" || fail "the endpoint moved back once $B1 answered"
 	expect_eq "switches once $B1 is back" "$(switches)" 1
+	# A reload of the same file keeps the entry that answers.
+	read -r _ sup <<<"$(pids "$ns1" "$IF_A")"
+	kill -HUP "$sup"
+	wait_for 10 shows "0 changed, 1 unchanged" daemon_log "$IF_A" ||
+		fail "the reload of the same file is not logged as changing nothing"
+	endpoint_is "$B2:$PORT_B" || fail "a reload moved the endpoint back to $B1"
 	wait "$client" || rc=$?
 	expect_eq "iperf3 through the switch (exit status)" "$rc" 0
 	line=$(grep -E 'receiver$' "$S/iperf.log" | tail -n 1)
