@@ -75,6 +75,7 @@ int ctl_syncconf(const char *ifname, const char *path);
 struct conf;
 /*
  * A config file read as wg(8) reads one (setconf.c: wgd's parser in CONF_WG_SUBSET mode,
+ * CONF_STRIP without resolve,
  * "-" for standard input), its warnings printed; false after the error lines. With
  * resolve, Endpoint host names are resolved (getaddrinfo) as wg(8) does; with dropins,
  * the drop-ins of path's directory too (conf_load).
@@ -155,6 +156,14 @@ void show_conf(FILE *f, const struct uapi_state *st);
 /* The JSON object for one interface (schema in docs/wgctl.8). */
 void show_json(FILE *f, const char *ifname, const struct uapi_state *st, bool show_keys,
 	       time_t now);
+/* wgd's endpoint lists (endpoints.c): the name the endpoint came from, or NULL */
+const char *ctl_endpoint_name(const struct cfg_peer *p);
+/* The report's "endpoints:" line; nothing for a peer without a list. */
+void ctl_show_endpoints(const struct show_ctx *c, const struct cfg_peer *p,
+			const struct uapi_peer_state *ps);
+/* The JSON keys endpoint_name, endpoints, endpoint_switches (each after a ",\n"). */
+void ctl_json_endpoints(FILE *f, const struct cfg_peer *p, const struct uapi_peer_state *ps,
+			void (*str)(FILE *f, const char *s));
 /* Prometheus text for the interfaces' states (metrics.c). */
 void metrics_write(FILE *f, const char *const *ifnames, const struct uapi_state *states, size_t n,
 		   time_t now);

@@ -63,6 +63,7 @@ static void json_peer(FILE *f, const struct cfg_peer *p, const struct uapi_peer_
 	} else {
 		fputs("null", f);
 	}
+	ctl_json_endpoints(f, p, ps, json_str);
 	fputs(",\n      \"allowed_ips\": [", f);
 	for (size_t i = 0; i < p->allowedips_len; i++) {
 		ctl_allowedip_text(text, sizeof(text), &p->allowedips[i]);

@@ -60,6 +60,34 @@ static uint64_t peer_value(const struct uapi_peer_state *ps, enum peer_metric m,
 	return ps->last_handshake_sec;
 }
 
+/* Only peers with a failover list (wgd/endpoints.h) have the counter; none: no family. */
+static void write_endpoint_switches(FILE *f, const char *const *ifnames,
+				    const struct uapi_state *states, size_t n)
+{
+	static const char name[] = "wgd_peer_endpoint_switches_total";
+	char b64[KEY_B64_LEN + 1];
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t p = 0; p < states[i].cfg.peers_len; p++) {
+			const struct cfg_peer *peer = &states[i].cfg.peers[p];
+
+			if (!peer->endpoints_len)
+				continue;
+			if (!any)
+				header(f, name, "counter",
+				       "Moves to the next endpoint of the peer's list after an "
+				       "unanswered handshake.");
+			any = true;
+			key_to_base64(b64, peer->public_key);
+			fprintf(f, "%s{interface=\"", name);
+			label_value(f, ifnames[i]);
+			fprintf(f, "\",public_key=\"%s\"} %" PRIu64 "\n", b64,
+				states[i].peer_state[p].endpoint_switches);
+		}
+	}
+}
+
 void metrics_write(FILE *f, const char *const *ifnames, const struct uapi_state *states, size_t n,
 		   time_t now)
 {
@@ -71,6 +99,7 @@ void metrics_write(FILE *f, const char *const *ifnames, const struct uapi_state 
 		label_value(f, ifnames[i]);
 		fprintf(f, "\"} %zu\n", states[i].cfg.peers_len);
 	}
+	write_endpoint_switches(f, ifnames, states, n);
 	for (size_t m = 0; m < ARRAY_SIZE(peer_metrics); m++) {
 		header(f, peer_metrics[m].name, peer_metrics[m].type, peer_metrics[m].help);
 		for (size_t i = 0; i < n; i++) {

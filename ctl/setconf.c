@@ -81,17 +81,17 @@ bool ctl_load_conf(struct conf *c, const char *path, bool resolve, bool dropins)
 	char *text;
 	int ret;
 
+	enum conf_mode mode = resolve ? CONF_WG_SUBSET : CONF_STRIP;
+
 	if (strcmp(path, "-") && dropins) {
-		ret = conf_load(c, path, CONF_WG_SUBSET, err, sizeof(err), warn, sizeof(warn));
+		ret = conf_load(c, path, mode, err, sizeof(err), warn, sizeof(warn));
 	} else if (strcmp(path, "-")) {
-		ret = conf_parse_file_mode(c, path, CONF_WG_SUBSET, err, sizeof(err), warn,
-					   sizeof(warn));
+		ret = conf_parse_file_mode(c, path, mode, err, sizeof(err), warn, sizeof(warn));
 	} else {
 		text = read_stdin(&len);
 		if (!text)
 			return false;
-		ret = conf_parse_string_mode(c, "<stdin>", text, len, CONF_WG_SUBSET, err,
-					     sizeof(err));
+		ret = conf_parse_string_mode(c, "<stdin>", text, len, mode, err, sizeof(err));
 		wipe(text, len);
 		free(text);
 	}

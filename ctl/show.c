@@ -126,8 +126,12 @@ static void pretty_peer(const struct show_ctx *c, const struct cfg_peer *p,
 			    c->show_keys ? b64(buf, p->preshared_key) : "(hidden)");
 	if (has_endpoint(p)) {
 		ctl_endpoint_text(buf, sizeof(buf), &p->endpoint);
-		ctl_tprintf(c->out, c->color, "  " TERM_BOLD "endpoint" TERM_RESET ": %s\n", buf);
+		ctl_tprintf(c->out, c->color, "  " TERM_BOLD "endpoint" TERM_RESET ": %s", buf);
+		if (ctl_endpoint_name(p)) /* wgd.conf's name for it (endpoints.c) */
+			ctl_tprintf(c->out, c->color, " (%s)", ctl_endpoint_name(p));
+		ctl_tprintf(c->out, c->color, "\n");
 	}
+	ctl_show_endpoints(c, p, ps);
 	pretty_allowedips(c, p);
 	if (ps->last_handshake_sec) {
 		ctl_ago(buf, sizeof(buf), ps->last_handshake_sec, c->now);

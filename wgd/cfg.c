@@ -66,6 +66,25 @@ int cfg_peer_add_allowedip(struct cfg_peer *peer, const struct cfg_allowedip *ai
 	return 0;
 }
 
+int cfg_peer_set_endpoints(struct cfg_peer *peer, const struct cfg_endpoint *list, size_t n)
+{
+	struct cfg_endpoint *copy = NULL;
+
+	if (n > CFG_ENDPOINTS_MAX)
+		return -EINVAL;
+	if (n) {
+		copy = malloc(n * sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, list, n * sizeof(*copy));
+	}
+	free(peer->endpoints);
+	peer->endpoints = copy;
+	peer->endpoints_len = n;
+	peer->flags |= CFG_PEER_HAS_ENDPOINTS;
+	return 0;
+}
+
 /* Public keys are not secret, so a plain memcmp is fine here. */
 struct cfg_peer *cfg_device_find_peer(struct cfg_device *cfg, const uint8_t *public_key)
 {
@@ -78,8 +97,10 @@ struct cfg_peer *cfg_device_find_peer(struct cfg_device *cfg, const uint8_t *pub
 
 void cfg_device_clear(struct cfg_device *cfg)
 {
-	for (size_t i = 0; i < cfg->peers_len; i++)
+	for (size_t i = 0; i < cfg->peers_len; i++) {
 		free(cfg->peers[i].allowedips);
+		free(cfg->peers[i].endpoints);
+	}
 	if (cfg->peers) {
 		wipe(cfg->peers, cfg->peers_cap * sizeof(*cfg->peers));
 		free(cfg->peers);

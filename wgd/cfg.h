@@ -30,6 +30,7 @@ enum cfg_peer_flags {
 	CFG_PEER_HAS_PRESHARED_KEY = 1U << 3, /* an all-zero key removes it */
 	CFG_PEER_HAS_PERSISTENT_KEEPALIVE = 1U << 4,
 	CFG_PEER_HAS_ENDPOINT = 1U << 5,
+	CFG_PEER_HAS_ENDPOINTS = 1U << 6, /* wgd_endpoints=: replaces the failover list */
 };
 
 union cfg_sockaddr {
@@ -48,6 +49,20 @@ struct cfg_allowedip {
 	bool is_removal; /* UAPI "allowed_ip=-a.b.c.d/n" */
 };
 
+/*
+ * wgd's own failover list (Endpoint = A, B in wgd.conf; the private UAPI key
+ * wgd_endpoints=, endpoints.h). A name is kept only for display, "host:port" as written.
+ */
+enum cfg_endpoint_values {
+	CFG_ENDPOINTS_MAX = 8,
+	CFG_ENDPOINT_NAME_LEN = 262, /* a DNS name (253), ':', a port, NUL */
+};
+
+struct cfg_endpoint {
+	union cfg_sockaddr addr;	  /* sa_family 0: a name not resolved yet */
+	char name[CFG_ENDPOINT_NAME_LEN]; /* "host:port", or "" for an address */
+};
+
 struct cfg_peer {
 	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];
 	uint8_t preshared_key[NOISE_SYMMETRIC_KEY_LEN];
@@ -57,6 +72,8 @@ struct cfg_peer {
 	struct cfg_allowedip *allowedips; /* owned */
 	size_t allowedips_len;
 	size_t allowedips_cap;
+	struct cfg_endpoint *endpoints; /* owned; with CFG_PEER_HAS_ENDPOINTS (may be empty) */
+	size_t endpoints_len;
 };
 
 struct cfg_device {
@@ -72,6 +89,8 @@ struct cfg_device {
 /* Returns the new zeroed peer (borrowed from cfg, valid until the next add), or NULL. */
 struct cfg_peer *cfg_device_add_peer(struct cfg_device *cfg);
 int cfg_peer_add_allowedip(struct cfg_peer *peer, const struct cfg_allowedip *aip);
+/* Copies n <= CFG_ENDPOINTS_MAX entries as peer's list (replacing one). 0, -EINVAL, -ENOMEM. */
+int cfg_peer_set_endpoints(struct cfg_peer *peer, const struct cfg_endpoint *list, size_t n);
 /* The peer with this public key, or NULL; borrowed. */
 struct cfg_peer *cfg_device_find_peer(struct cfg_device *cfg, const uint8_t *public_key);
 /* 1 if two peers share a public key, 0 if none do, -ENOMEM. O(n log n). */

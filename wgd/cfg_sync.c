@@ -113,6 +113,11 @@ static int add_removal(struct cfg_device *out, const uint8_t *key)
 	return 0;
 }
 
+static bool has_list(const struct cfg_peer *p)
+{
+	return (p->flags & CFG_PEER_HAS_ENDPOINTS) && p->endpoints_len;
+}
+
 static int add_wanted(struct cfg_device *out, const struct cfg_peer *w)
 {
 	struct cfg_peer *p = cfg_device_add_peer(out);
@@ -127,13 +132,46 @@ static int add_wanted(struct cfg_device *out, const struct cfg_peer *w)
 		memcpy(p->preshared_key, w->preshared_key, NOISE_SYMMETRIC_KEY_LEN);
 	if (w->flags & CFG_PEER_HAS_PERSISTENT_KEEPALIVE)
 		p->persistent_keepalive_s = w->persistent_keepalive_s;
-	if (w->flags & CFG_PEER_HAS_ENDPOINT) {
+	/* with a failover list the worker keeps the entry it is on (endpoints.h) */
+	if ((w->flags & CFG_PEER_HAS_ENDPOINT) && !has_list(w)) {
 		p->endpoint = w->endpoint;
 		p->flags |= CFG_PEER_HAS_ENDPOINT;
 	}
+	if (w->flags & CFG_PEER_HAS_ENDPOINTS) /* wgd's failover list (endpoints.h) */
+		ret = cfg_peer_set_endpoints(p, w->endpoints, w->endpoints_len);
 	for (size_t i = 0; !ret && i < w->allowedips_len; i++) {
 		if (!w->allowedips[i].is_removal)
 			ret = cfg_peer_add_allowedip(p, &w->allowedips[i]);
+	}
+	return ret;
+}
+
+/* Whether the running peer with key has a failover list (wgd/endpoints.h). */
+static bool runs_with_list(const struct cfg_device *running, const uint8_t *key)
+{
+	for (size_t i = 0; i < running->peers_len; i++)
+		if (!memcmp(running->peers[i].public_key, key, NOISE_PUBLIC_KEY_LEN))
+			return running->peers[i].endpoints_len > 0;
+	return false;
+}
+
+/*
+ * A wanted peer that names no list loses the one it runs with (an `Endpoint = A, B'
+ * reloaded as `Endpoint = A'). Searched only when some running peer has a list.
+ */
+static int drop_stale_lists(struct cfg_device *out, const struct cfg_device *running)
+{
+	bool any = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < running->peers_len && !any; i++)
+		any = running->peers[i].endpoints_len > 0;
+	for (size_t i = 0; any && !ret && i < out->peers_len; i++) {
+		struct cfg_peer *p = &out->peers[i];
+
+		if (!(p->flags & (CFG_PEER_REMOVE_ME | CFG_PEER_HAS_ENDPOINTS)) &&
+		    runs_with_list(running, p->public_key))
+			ret = cfg_peer_set_endpoints(p, NULL, 0);
 	}
 	return ret;
 }
@@ -153,7 +191,7 @@ static int sync_peers(struct cfg_device *out, const struct cfg_device *running,
 		if (is_wanted(&wanted->peers[i]))
 			ret = add_wanted(out, &wanted->peers[i]);
 	}
-	return ret;
+	return ret ? ret : drop_stale_lists(out, running);
 }
 
 int cfg_sync_diff(struct cfg_device *out, const struct cfg_device *running,
@@ -257,6 +295,20 @@ static bool same_endpoint(const union cfg_sockaddr *a, const union cfg_sockaddr 
 	       a->in6.sin6_scope_id == b->in6.sin6_scope_id;
 }
 
+static bool same_endpoint_list(const struct cfg_peer *run, const struct cfg_peer *want)
+{
+	if (run->endpoints_len != want->endpoints_len)
+		return false;
+	for (size_t i = 0; i < want->endpoints_len; i++) {
+		const struct cfg_endpoint *a = &run->endpoints[i], *b = &want->endpoints[i];
+
+		if (strcmp(a->name, b->name) || a->addr.sa.sa_family != b->addr.sa.sa_family ||
+		    (a->addr.sa.sa_family && !same_endpoint(&a->addr, &b->addr)))
+			return false;
+	}
+	return true;
+}
+
 /*
  * What applying wanted's entry (add_wanted) to the running peer changes: CFG_SYNC_FIELD_*
  * bits, 0 for nothing, or -ENOMEM.
@@ -281,9 +333,13 @@ static int peer_changes(const struct cfg_peer *run, const struct cfg_peer *want)
 		fields |= CFG_SYNC_FIELD_KEEPALIVE;
 	wipe(want_psk, sizeof(want_psk));
 	wipe(have_psk, sizeof(have_psk));
-	if ((want->flags & CFG_PEER_HAS_ENDPOINT) &&
+	if ((want->flags & CFG_PEER_HAS_ENDPOINT) && !has_list(want) &&
 	    (!(run->flags & CFG_PEER_HAS_ENDPOINT) ||
 	     !same_endpoint(&run->endpoint, &want->endpoint)))
+		fields |= CFG_SYNC_FIELD_ENDPOINT;
+	/* a list that differs, or one dropped from the file (drop_stale_lists clears it) */
+	if ((want->flags & CFG_PEER_HAS_ENDPOINTS) ? !same_endpoint_list(run, want)
+						   : run->endpoints_len > 0)
 		fields |= CFG_SYNC_FIELD_ENDPOINT;
 	same = same_allowedips(run, want);
 	if (same < 0)

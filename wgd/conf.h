@@ -89,6 +89,8 @@ enum conf_mode {
 	CONF_WG_SUBSET,
 	/* a drop-in, IF.d/NAME.conf (conf_load): [Peer] sections only, no [Interface] */
 	CONF_DROPIN,
+	/* `wgctl strip': the wg subset of a wgd.conf, where an Endpoint list keeps its first */
+	CONF_STRIP,
 };
 
 /*

@@ -599,42 +599,93 @@ static bool is_host_name(const char *host)
 }
 
 /*
- * An address is taken as it is; a host name is only kept, with its port and line, and
- * resolved later by whoever applies the file (conf.h): parsing reads no network input.
+ * One item of Endpoint (len bytes at v) into *e: an address as it is, or a host name only
+ * kept ("host:port" in e->name, e->addr unset) and resolved later by whoever applies the
+ * file (conf.h): parsing reads no network input. *host (owned) and *port as written.
+ */
+static bool endpoint_item(struct conf_parse *p, const char *v, size_t len, struct cfg_endpoint *e,
+			  char **host_out, uint16_t *port_out)
+{
+	char *copy = strndup(v, len), *host, *port;
+	const char *why;
+	uint32_t n;
+
+	memset(e, 0, sizeof(*e));
+	if (!copy)
+		return conf_oom(p);
+	why = len ? split_endpoint(copy, &host, &port) : "empty entry";
+	if (!why && (!parse_number(port, false, UINT16_MAX, &n) || !n))
+		why = "invalid port";
+	if (!why && !endpoint_literal(host, port, &e->addr)) {
+		if (is_host_name(host)) /* at most 253 + 6 bytes: it fits */
+			(void)!snprintf(e->name, sizeof(e->name), "%.253s:%hu", host,
+					(unsigned short)n);
+		else
+			why = "neither an IP address nor a host name";
+	}
+	if (why) {
+		conf_fail(p, "invalid Endpoint `%.*s': %s", (int)len, v, why);
+		free(copy);
+		return false;
+	}
+	*host_out = strdup(host);
+	*port_out = (uint16_t)n;
+	free(copy);
+	return *host_out ? true : conf_oom(p);
+}
+
+/*
+ * `Endpoint = A[, B ...]`. The first item is the peer's endpoint as wg(8) knows it (a
+ * name in peer_extra, to resolve). With several items, or a name, wgd -c also keeps the
+ * list for the worker (endpoints.h): failover, and the names `wgctl show` prints. The wg
+ * subset takes one item, as wg(8) does.
  */
 static bool parse_endpoint(struct conf_parse *p, const char *v)
 {
 	struct conf_peer_extra *extra = &p->conf->peer_extra[p->conf->dev.peers_len - 1];
-	char *copy = strdup(v), *host, *port;
+	struct cfg_endpoint list[CFG_ENDPOINTS_MAX];
 	struct cfg_peer *peer = cur_peer(p);
-	const char *why;
-	uint32_t n;
+	size_t n = 0, count = 1;
+	const char *s = v, *e, *next;
+	bool has_list;
 
-	if (!copy)
-		return conf_oom(p);
-	why = split_endpoint(copy, &host, &port);
-	if (!why && (!parse_number(port, false, UINT16_MAX, &n) || !n))
-		why = "invalid port";
-	if (why) {
-		conf_fail(p, "invalid Endpoint `%s': %s", v, why);
-		free(copy);
-		return false;
+	for (const char *c = v; *c; c++)
+		count += *c == ',';
+	if (count > 1 && p->mode == CONF_WG_SUBSET)
+		return conf_fail(p,
+				 "Endpoint lists %zu endpoints: wg(8) takes one (a list is for "
+				 "wgd -c)",
+				 count);
+	if (count > CFG_ENDPOINTS_MAX)
+		return conf_fail(p, "Endpoint lists %zu endpoints (at most %d)", count,
+				 CFG_ENDPOINTS_MAX);
+	for (; n < count; s = next + 1) {
+		char *host = NULL;
+		uint16_t port = 0;
+
+		for (e = s; *e && *e != ','; e++)
+			;
+		next = e;
+		conf_trim(&s, &e);
+		if (!endpoint_item(p, s, (size_t)(e - s), &list[n], &host, &port))
+			return false;
+		if (n++) {
+			free(host);
+			continue;
+		}
+		extra->endpoint_host = host;
+		extra->endpoint_port = port;
+		extra->endpoint_line = p->line;
+		extra->is_endpoint_name = !list[0].addr.sa.sa_family;
 	}
-	if (endpoint_literal(host, port, &peer->endpoint)) {
+	has_list = p->mode == CONF_FULL && (count > 1 || extra->is_endpoint_name);
+	if (!extra->is_endpoint_name) { /* the first: what wg(8) and `wgctl strip' see */
+		peer->endpoint = list[0].addr;
 		peer->flags |= CFG_PEER_HAS_ENDPOINT;
-	} else if (is_host_name(host)) {
-		extra->is_endpoint_name = true;
-	} else {
-		conf_fail(p, "invalid Endpoint `%s': `%s' is neither an IP address nor a host name",
-			  v, host);
-		free(copy);
-		return false;
 	}
-	extra->endpoint_host = strdup(host);
-	extra->endpoint_port = (uint16_t)n;
-	extra->endpoint_line = p->line;
-	free(copy);
-	return extra->endpoint_host ? true : conf_oom(p);
+	if (has_list && cfg_peer_set_endpoints(peer, list, n) < 0)
+		return conf_oom(p);
+	return true;
 }
 
 static bool parse_keepalive(struct conf_parse *p, const char *v)

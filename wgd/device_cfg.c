@@ -29,6 +29,7 @@
 
 #include "crypto/key.h"
 #include "wgd/device.h"
+#include "wgd/endpoints.h"
 #include "wgd/log.h"
 #include "wgd/peer.h"
 
@@ -42,10 +43,11 @@ enum plan_flags {
 struct cfg_plan {
 	struct noise_static_identity identity; /* the identity after the request */
 	bool is_new_identity;
-	struct peer *own_key_peer; /* existing peer holding the new public key */
-	struct peer **targets;	   /* per cfg peer: the peer it applies to, or NULL */
-	uint8_t *flags;		   /* per cfg peer: enum plan_flags */
-	struct allowedips table;   /* the rebuilt table, when has_table */
+	struct peer *own_key_peer;	 /* existing peer holding the new public key */
+	struct peer **targets;		 /* per cfg peer: the peer it applies to, or NULL */
+	struct cfg_endpoint **endpoints; /* per cfg peer: its list's copy, given at commit */
+	uint8_t *flags;			 /* per cfg peer: enum plan_flags */
+	struct allowedips table;	 /* the rebuilt table, when has_table */
 	bool has_table;
 	struct udp_socket sock; /* the new socket, when is_rebind */
 	bool is_rebind;
@@ -83,6 +85,20 @@ static void plan_identity(struct device *dev, const struct cfg_device *cfg, stru
 		plan->own_key_peer = device_lookup_peer(dev, plan->identity.static_public);
 }
 
+/* The list's copy, made now so that the commit cannot fail (endpoints.h). */
+static int plan_endpoints(const struct cfg_peer *cp, struct cfg_plan *plan, size_t i)
+{
+	if (!(cp->flags & CFG_PEER_HAS_ENDPOINTS) || !cp->endpoints_len)
+		return 0;
+	if (cp->endpoints_len > CFG_ENDPOINTS_MAX)
+		return -EINVAL;
+	plan->endpoints[i] = malloc(cp->endpoints_len * sizeof(*cp->endpoints));
+	if (!plan->endpoints[i])
+		return -ENOMEM;
+	memcpy(plan->endpoints[i], cp->endpoints, cp->endpoints_len * sizeof(*cp->endpoints));
+	return 0;
+}
+
 /* Resolves each cfg peer to an existing or a new (unlinked) peer, and counts. */
 static int plan_peers(struct device *dev, const struct cfg_device *cfg, struct cfg_plan *plan)
 {
@@ -116,6 +132,9 @@ static int plan_peers(struct device *dev, const struct cfg_device *cfg, struct c
 			created++;
 		}
 		plan->targets[i] = p;
+		ret = plan_endpoints(cp, plan, i);
+		if (ret < 0)
+			return ret;
 	}
 	if (dev->peers_len - removed + created > MAX_PEERS_PER_DEVICE)
 		return -ENOSPC;
@@ -243,8 +262,11 @@ static void plan_abort(struct device *dev, const struct cfg_device *cfg, struct 
 	dev->next_peer_id = plan->next_peer_id;
 }
 
-static void plan_free(struct cfg_plan *plan)
+static void plan_free(struct cfg_plan *plan, size_t peers)
 {
+	for (size_t i = 0; plan->endpoints && i < peers; i++)
+		free(plan->endpoints[i]);
+	free(plan->endpoints);
 	free(plan->targets);
 	free(plan->flags);
 	noise_static_identity_clear(&plan->identity);
@@ -281,7 +303,7 @@ static void commit_identity(struct device *dev, struct cfg_plan *plan)
 
 /* Settings of one surviving or new peer; routes are handled by the caller. */
 static void commit_peer_settings(struct device *dev, const struct cfg_peer *cp, struct peer *p,
-				 uint8_t *flags)
+				 uint8_t *flags, struct cfg_endpoint **endpoints)
 {
 	if (cp->flags & CFG_PEER_HAS_PRESHARED_KEY)
 		noise_handshake_set_preshared_key(
@@ -289,6 +311,10 @@ static void commit_peer_settings(struct device *dev, const struct cfg_peer *cp, 
 	if (cp->flags & CFG_PEER_HAS_ENDPOINT) {
 		memset(&p->endpoint, 0, sizeof(p->endpoint));
 		memcpy(&p->endpoint.addr, &cp->endpoint, sizeof(p->endpoint.addr));
+	}
+	if (cp->flags & CFG_PEER_HAS_ENDPOINTS) {
+		endpoints_peer_install(p, *endpoints, *endpoints ? cp->endpoints_len : 0);
+		*endpoints = NULL;
 	}
 	if (cp->flags & CFG_PEER_HAS_PERSISTENT_KEEPALIVE) {
 		if (!p->persistent_keepalive_s && cp->persistent_keepalive_s && dev->is_up)
@@ -317,7 +343,7 @@ static void commit_peers(struct device *dev, const struct cfg_device *cfg, struc
 			device_link_peer(dev, p);
 			log_verbose("Peer %llu created", (unsigned long long)p->id);
 		}
-		commit_peer_settings(dev, cp, p, &plan->flags[i]);
+		commit_peer_settings(dev, cp, p, &plan->flags[i], &plan->endpoints[i]);
 	}
 	if (plan->has_table) {
 		allowedips_free(&dev->allowedips);
@@ -362,7 +388,8 @@ int device_apply_cfg(struct device *dev, const struct cfg_device *cfg, uint64_t 
 		return ret < 0 ? ret : -EINVAL;
 	plan.targets = calloc(cfg->peers_len ? cfg->peers_len : 1, sizeof(*plan.targets));
 	plan.flags = calloc(cfg->peers_len ? cfg->peers_len : 1, sizeof(*plan.flags));
-	if (!plan.targets || !plan.flags) {
+	plan.endpoints = calloc(cfg->peers_len ? cfg->peers_len : 1, sizeof(*plan.endpoints));
+	if (!plan.targets || !plan.flags || !plan.endpoints) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -383,6 +410,6 @@ int device_apply_cfg(struct device *dev, const struct cfg_device *cfg, uint64_t 
 	commit(dev, cfg, &plan, now_ns);
 	device_rearm(dev);
 out:
-	plan_free(&plan);
+	plan_free(&plan, cfg->peers_len);
 	return ret;
 }

@@ -43,6 +43,7 @@ void peer_destroy(struct peer *p)
 	if (!p)
 		return;
 	packet_queue_purge(&p->staged, &p->device->pool);
+	endpoints_peer_free(p);
 	/* Handshake, keypairs, PSK and cookie are all embedded: the pool wipes the slot. */
 	secmem_pool_free(&p->device->peer_pool, p);
 }

@@ -24,6 +24,7 @@
 
 #include "crypto/cookie.h"
 #include "crypto/noise.h"
+#include "wgd/endpoints.h"
 #include "wgd/packet.h"
 #include "wgd/socket.h"
 #include "wgd/timers.h"
@@ -47,6 +48,7 @@ struct peer {
 	struct noise_keypairs keypairs;
 	struct cookie_maker cookie;
 	struct endpoint endpoint;
+	struct peer_endpoints eps; /* wgd.conf's failover list (endpoints.h) */
 
 	uint16_t persistent_keepalive_s;
 	uint64_t rx_bytes, tx_bytes;

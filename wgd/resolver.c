@@ -27,9 +27,8 @@
 #include "wgd/uapi_client.h"
 
 enum {
-	RESOLVER_READ_BATCH = 16,  /* records per read() */
-	RESOLVER_CHILD_FD = 3,	   /* the child keeps stdio and this pipe, nothing else */
-	RESOLVER_PEER_TAG_LEN = 8, /* base64 characters of the key that name a peer in logs */
+	RESOLVER_READ_BATCH = 16, /* records per read() */
+	RESOLVER_CHILD_FD = 3,	  /* the child keeps stdio and this pipe, nothing else */
 	NS_PER_S = 1000000000,
 };
 
@@ -204,7 +203,7 @@ static void child_run(struct resolver *r, int wr, pid_t parent)
 
 /* --- the supervisor's side ------------------------------------------------------------- */
 
-static void peer_tag(char out[static RESOLVER_PEER_TAG_LEN + 1], const uint8_t *key)
+void resolver_peer_tag(char out[static RESOLVER_PEER_TAG_LEN + 1], const uint8_t *key)
 {
 	char b64[KEY_B64_LEN + 1];
 
@@ -217,6 +216,9 @@ static void arm_timer(struct resolver *r)
 {
 	uint64_t at = resolver_next_retry_ns(r->jobs, r->jobs_len);
 	struct itimerspec its = { 0 };
+
+	if (r->stale_check_ns < at)
+		at = r->stale_check_ns;
 
 	if (r->timer_src.fd < 0 || r->child)
 		return; /* a running batch re-arms when it ends */
@@ -234,7 +236,7 @@ static void note_failure(struct resolver_job *j, int error, int sys_errno, uint6
 	char tag[RESOLVER_PEER_TAG_LEN + 1], line[512];
 	bool is_news = resolver_job_failed(j, error, sys_errno, now_ns);
 
-	peer_tag(tag, j->public_key);
+	resolver_peer_tag(tag, j->public_key);
 	snprintf(line, sizeof(line),
 		 "peer %s...: endpoint host `%s' does not resolve yet (%s); retrying in %llu s",
 		 tag, j->host, resolver_strerror(error, sys_errno),
@@ -256,7 +258,7 @@ static void apply(struct resolver *r, struct resolver_job *j, const struct resol
 	struct cfg_peer *peer = cfg_device_add_peer(&dev);
 	int ret = -ENOMEM;
 
-	peer_tag(tag, j->public_key);
+	resolver_peer_tag(tag, j->public_key);
 	inet_ntop(rec->family, rec->addr, addr, sizeof(addr));
 	if (peer) {
 		memcpy(peer->public_key, j->public_key, sizeof(peer->public_key));
@@ -317,6 +319,8 @@ static void take_record(struct resolver *r, const struct resolver_record *rec, u
 	j->is_answered = true;
 	if (rec->status)
 		note_failure(j, rec->status, rec->sys_errno, now_ns);
+	else if (j->is_listed)
+		resolver_apply_listed(r, j, rec);
 	else
 		apply(r, j, rec);
 }
@@ -417,6 +421,8 @@ static void on_timer(struct loop_source *src, uint32_t events)
 	(void)events;
 	if (read(src->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_error("Endpoint resolver: cannot read its timer: %s", strerror(errno));
+	if (clock_boottime_ns() >= r->stale_check_ns && !r->child)
+		resolver_stale_check(r, clock_boottime_ns());
 	start_batch(r, clock_boottime_ns());
 }
 
@@ -431,6 +437,7 @@ int resolver_init(struct resolver *r, struct loop *loop, const char *ifname, uid
 	r->gid = gid;
 	r->pipe_src = (struct loop_source){ .fd = -1, .fn = on_pipe };
 	r->timer_src = (struct loop_source){ .fd = -1, .fn = on_timer };
+	r->stale_check_ns = UINT64_MAX;
 	r->timer_src.fd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (r->timer_src.fd < 0)
 		return -errno;
@@ -451,42 +458,15 @@ static void jobs_free(struct resolver *r)
 	r->jobs_len = 0;
 }
 
-static int jobs_from_conf(struct resolver *r, const struct conf *c, uint64_t now_ns)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < c->dev.peers_len; i++)
-		n += c->peer_extra[i].is_endpoint_name;
-	if (!n)
-		return 0;
-	r->jobs = calloc(n, sizeof(*r->jobs));
-	if (!r->jobs)
-		return -ENOMEM;
-	for (size_t i = 0; i < c->dev.peers_len; i++) {
-		const struct conf_peer_extra *x = &c->peer_extra[i];
-		struct resolver_job *j = &r->jobs[r->jobs_len];
-
-		if (!x->is_endpoint_name)
-			continue;
-		j->host = strdup(x->endpoint_host);
-		if (!j->host)
-			return -ENOMEM;
-		memcpy(j->public_key, c->dev.peers[i].public_key, sizeof(j->public_key));
-		j->port = x->endpoint_port;
-		j->retry_ns = now_ns;
-		r->jobs_len++;
-	}
-	return 0;
-}
-
 int resolver_update(struct resolver *r, struct conf *conf, uint64_t now_ns)
 {
 	int ret;
 
 	stop_child(r);
 	jobs_free(r);
+	r->stale_check_ns = UINT64_MAX;
 	r->conf = conf;
-	ret = jobs_from_conf(r, conf, now_ns);
+	ret = resolver_jobs_from_conf(r, conf, now_ns);
 	if (ret < 0) {
 		log_error("Endpoint resolver: %s; endpoint host names stay unresolved",
 			  strerror(-ret));

@@ -8,6 +8,13 @@
  * address with a UAPI set (update_only: a peer removed meanwhile stays removed), and
  * tries a name that did not resolve again after 1, 2, 4 ... 60 s, for ever. Nothing here
  * waits: startup and reloads go on without the endpoints, which follow when known.
+ *
+ * A name in a failover list (endpoints.h; wgd -c gives every named Endpoint one) is
+ * applied as the whole list with its resolved addresses (wgd_endpoints=), so the worker
+ * decides where the peer's endpoint goes. Once resolved, a name is looked up again when
+ * its peer's handshake goes stale (resolver_list.c, every RESOLVER_STALE_CHECK_S): no
+ * handshake for RESOLVER_STALE_S while the peer sends or keeps alive, the rule of
+ * wireguard-tools' reresolve-dns.sh. A new address is logged and applied.
  */
 #ifndef WGD_RESOLVER_H
 #define WGD_RESOLVER_H
@@ -33,6 +40,9 @@ enum resolver_values {
 	RESOLVER_BACKOFF_MAX_S = 60,  /* then every minute, for ever */
 	RESOLVER_ERR_CHILD = 1,	      /* our reason (EAI_* codes are negative): no answer */
 	RESOLVER_MAX_ERRNO = 4095,    /* the kernel's errno range */
+	RESOLVER_STALE_S = 135,	      /* reresolve-dns.sh: REJECT_AFTER_TIME + REKEY_TIMEOUT */
+	RESOLVER_STALE_CHECK_S = 10,  /* how often the peers' handshakes are looked at */
+	RESOLVER_PEER_TAG_LEN = 8,    /* base64 characters of the key that name a peer in logs */
 };
 
 /* What the resolver writes per name: fixed size, far below PIPE_BUF, so writes are atomic. */
@@ -58,6 +68,9 @@ struct resolver_job {
 	unsigned int failures;	    /* in a row */
 	int last_error, last_errno; /* of the last failure, for "log once per change" */
 	uint64_t retry_ns;	    /* CLOCK_BOOTTIME; when to ask again */
+	bool is_listed;		    /* an entry of its peer's failover list ... */
+	uint8_t entry;		    /* ... this one */
+	uint64_t prev_tx_bytes;	    /* at the last stale check: did the peer send since? */
 };
 
 struct resolver {
@@ -69,6 +82,7 @@ struct resolver {
 	struct resolver_job *jobs; /* owned */
 	size_t jobs_len;
 	pid_t child;				/* 0 when none runs */
+	uint64_t stale_check_ns;		/* CLOCK_BOOTTIME; UINT64_MAX without names */
 	struct loop_source pipe_src, timer_src; /* fd -1 when closed */
 };
 
@@ -110,6 +124,38 @@ bool resolver_job_failed(struct resolver_job *j, int error, int sys_errno, uint6
 
 /* The earliest retry among jobs neither done nor asked; UINT64_MAX for none. */
 uint64_t resolver_next_retry_ns(const struct resolver_job *jobs, size_t n);
+
+/*
+ * reresolve-dns.sh's rule at now_unix_ns (CLOCK_REALTIME): the peer sends (has_traffic)
+ * or keeps alive, and its last handshake (Unix ns, 0 = never) is older than
+ * RESOLVER_STALE_S.
+ */
+bool resolver_is_stale(uint64_t now_unix_ns, uint64_t last_handshake_unix_ns, bool has_traffic,
+		       bool has_keepalive);
+
+struct uapi_state;
+
+/*
+ * Marks every resolved job whose peer in st (a get reply) is stale for a lookup at now_ns
+ * and notes each peer's tx_bytes for the next check. Returns how many were marked.
+ */
+size_t resolver_mark_stale(struct resolver_job *jobs, size_t n, const struct uapi_state *st,
+			   uint64_t now_unix_ns, uint64_t now_ns);
+
+/* Asks the worker for its peers (a bounded UAPI get) and marks the stale jobs; logged. */
+void resolver_stale_check(struct resolver *r, uint64_t now_ns);
+
+/* --- internal to resolver.c and resolver_list.c ------------------------------------- */
+
+/* The first characters of key's base64, which name a peer in the logs. */
+void resolver_peer_tag(char out[static RESOLVER_PEER_TAG_LEN + 1], const uint8_t *key);
+
+/* conf's names as r's jobs (none yet): 0 or -ENOMEM. Arms the stale check. */
+int resolver_jobs_from_conf(struct resolver *r, const struct conf *c, uint64_t now_ns);
+
+/* A listed job's answer: into the config's list and, if new, the list into the worker. */
+void resolver_apply_listed(struct resolver *r, struct resolver_job *j,
+			   const struct resolver_record *rec);
 
 /* The text of a job's failure (error as in resolver_job_failed). */
 const char *resolver_strerror(int error, int sys_errno);

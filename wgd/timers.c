@@ -32,6 +32,7 @@
 
 #include "crypto/messages.h"
 #include "wgd/device.h"
+#include "wgd/endpoints.h"
 #include "wgd/packet.h"
 #include "wgd/peer.h"
 
@@ -206,6 +207,8 @@ void timers_expired_retransmit_handshake(struct peer *p, uint64_t now_ns)
 		return;
 	}
 	t->handshake_attempts++;
+	/* wgd.conf's `Endpoint = A, B`: the silent endpoint gives way to the next one */
+	(void)endpoints_peer_failover(p);
 	/* forget the cached source: a vanished local address may be why we hear nothing */
 	endpoint_clear_source(&p->endpoint);
 	send_handshake_initiation(p, true, now_ns);

@@ -22,6 +22,7 @@
 
 #include "crypto/key.h"
 #include "wgd/clock.h"
+#include "wgd/endpoints.h"
 #include "wgd/uapi.h"
 #include "wgd/uapi_client.h"
 
@@ -481,6 +482,8 @@ static int get_counter_line(struct uapi_peer_state *ps, const char *k, const cha
 		field = &ps->last_handshake_sec;
 	else if (!strcmp(k, "last_handshake_time_nsec"))
 		field = &ps->last_handshake_nsec;
+	else if (!strcmp(k, ENDPOINTS_SWITCHES_KEY))
+		field = &ps->endpoint_switches;
 	else
 		return 1;
 	return parse_u64(field, v, k[0] == 'l' ? INT64_MAX : UINT64_MAX) ? 0 : -EPROTO;
@@ -510,6 +513,8 @@ static int get_peer_line(struct get_parser *p, const char *k, const char *v)
 		if (!parse_allowedip(&aip, v))
 			return -EPROTO;
 		return cfg_peer_add_allowedip(peer, &aip);
+	} else if (!strcmp(k, ENDPOINTS_KEY)) {
+		return endpoints_parse(peer, v, strlen(v)) < 0 ? -EPROTO : 0;
 	} else {
 		return get_counter_line(&p->st->peer_state[peer - p->st->cfg.peers], k, v);
 	}
@@ -584,6 +589,15 @@ static int skip_long_line(const char *line, size_t n)
 	return 0;
 }
 
+#define KEY_EQ_LEN (sizeof(ENDPOINTS_KEY "=") - 1)
+
+/* A long wgd_endpoints= line of a peer (endpoints.h): parsed where it lies. */
+static bool is_endpoints_line(const struct get_parser *p, const char *line, size_t n)
+{
+	return p->peer && !p->has_errno && n <= KEY_EQ_LEN + ENDPOINTS_TEXT_MAX &&
+	       !memcmp(line, ENDPOINTS_KEY "=", KEY_EQ_LEN) && !memchr(line, '\0', n);
+}
+
 static int get_parse_lines(struct get_parser *p, const char *text, size_t len)
 {
 	char small[VALUE_MAX * 2];
@@ -598,7 +612,11 @@ static int get_parse_lines(struct get_parser *p, const char *text, size_t len)
 		n = (size_t)(nl - (text + pos));
 		if (!n) /* the empty line ends the reply; nothing may follow it */
 			return pos + 1 == len && p->has_errno ? 0 : -EPROTO;
-		if (n >= sizeof(small)) {
+		if (n >= sizeof(small) && is_endpoints_line(p, text + pos, n)) {
+			ret = endpoints_parse(p->peer, text + pos + KEY_EQ_LEN, n - KEY_EQ_LEN) < 0
+				      ? -EPROTO
+				      : 0;
+		} else if (n >= sizeof(small)) {
 			ret = p->has_errno ? -EPROTO : skip_long_line(text + pos, n);
 		} else {
 			memcpy(small, text + pos, n);
@@ -735,6 +753,8 @@ static int put_peer(struct uapi_buf *b, const struct cfg_peer *peer)
 		ret = put_key(b, "preshared_key", peer->preshared_key);
 	if (!ret && (peer->flags & CFG_PEER_HAS_ENDPOINT))
 		ret = put_endpoint(b, &peer->endpoint);
+	if (!ret && (peer->flags & CFG_PEER_HAS_ENDPOINTS))
+		ret = endpoints_put(b, peer->endpoints, peer->endpoints_len);
 	if (!ret && (peer->flags & CFG_PEER_HAS_PERSISTENT_KEEPALIVE))
 		ret = uapi_buf_printf(b, "persistent_keepalive_interval=%u\n",
 				      peer->persistent_keepalive_s);

@@ -64,6 +64,7 @@ struct uapi_client_bounds {
 struct uapi_peer_state {
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t last_handshake_sec, last_handshake_nsec; /* Unix time; 0 = never */
+	uint64_t endpoint_switches; /* wgd_endpoint_switches= (endpoints.h); 0 without */
 };
 
 /*

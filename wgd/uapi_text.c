@@ -21,6 +21,7 @@
 #include "crypto/key.h"
 #include "wgd/allowedips.h"
 #include "wgd/device.h"
+#include "wgd/endpoints.h"
 #include "wgd/peer.h"
 #include "wgd/socket.h"
 #include "wgd/uapi.h"
@@ -126,6 +127,7 @@ enum set_key {
 	SET_REPLACE_ALLOWED_IPS,
 	SET_ALLOWED_IP,
 	SET_PROTOCOL_VERSION,
+	SET_WGD_ENDPOINTS, /* wgd's own (endpoints.h); long, never secret */
 	SET_UNKNOWN,
 };
 
@@ -143,6 +145,7 @@ static const char *const set_key_names[] = {
 	[SET_REPLACE_ALLOWED_IPS] = "replace_allowed_ips",
 	[SET_ALLOWED_IP] = "allowed_ip",
 	[SET_PROTOCOL_VERSION] = "protocol_version",
+	[SET_WGD_ENDPOINTS] = ENDPOINTS_KEY,
 	[SET_UNKNOWN] = "unknown key",
 };
 
@@ -385,6 +388,10 @@ static int set_line(struct set_parser *p, const char *line, size_t len, const ch
 	k = set_key_lookup(line, (size_t)(eq - line));
 	*key_name = set_key_names[k];
 	vlen = len - (size_t)(eq + 1 - line);
+	if (k == SET_WGD_ENDPOINTS) /* parsed in place: longer than v, and no key in it */
+		return p->peer && vlen <= ENDPOINTS_TEXT_MAX && !memchr(eq + 1, '\0', vlen)
+			       ? endpoints_parse(p->peer, eq + 1, vlen)
+			       : -EINVAL;
 	if (k == SET_UNKNOWN || vlen >= sizeof(v) || memchr(eq + 1, '\0', vlen))
 		return -EINVAL;
 	memcpy(v, eq + 1, vlen); /* values can be keys: v is wiped below */
@@ -480,6 +487,10 @@ static int put_peer(struct uapi_buf *out, const struct device *dev, const struct
 		if (uapi_buf_printf(out, "endpoint=%s\n", ep))
 			return -ENOMEM;
 	}
+	if (p->eps.len &&
+	    (endpoints_put(out, p->eps.list, p->eps.len) ||
+	     uapi_buf_printf(out, "%s=%" PRIu64 "\n", ENDPOINTS_SWITCHES_KEY, p->eps.switches)))
+		return -ENOMEM;
 	if (uapi_buf_printf(out,
 			    "last_handshake_time_sec=%" PRIu64 "\n"
 			    "last_handshake_time_nsec=%" PRIu64 "\n"

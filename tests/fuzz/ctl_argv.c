@@ -25,6 +25,7 @@
 #define main wgctl_main
 #include "ctl/main.c"
 #undef main
+#include "ctl/endpoints.c"
 #include "ctl/format.c"
 #include "ctl/genkey.c"
 #include "ctl/json.c"

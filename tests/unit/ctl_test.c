@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "ctl/endpoints.c"
 #include "ctl/format.c"
 #include "ctl/genkey.c"
 #include "ctl/json.c"
