@@ -54,14 +54,14 @@ static void pretty(FILE *f, const struct uapi_state *st)
 
 static void json(FILE *f, const struct uapi_state *st)
 {
-	show_json(f, "wg0", st, false);
+	show_json(f, "wg0", st, false, 1);
 }
 
 static void metrics(FILE *f, const struct uapi_state *st)
 {
 	const char *names[] = { "wg0" };
 
-	metrics_write(f, names, st, 1);
+	metrics_write(f, names, st, 1, 1);
 }
 
 static void expect_in(const char *got, const char *want)
