@@ -117,6 +117,7 @@ struct device {
 	 */
 	uint32_t route_gen;
 	struct rtnl *route_nl; /* for those checks; opened with the device */
+	struct crypt_data *crypt; /* crypt threads (wgd/crypt_data.h); NULL: one thread */
 };
 
 #define device_for_each_peer(dev, p) for ((p) = (dev)->peers_first; (p); (p) = (p)->next)

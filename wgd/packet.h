@@ -23,6 +23,7 @@ struct device;
 struct peer;
 struct endpoint;
 struct gso_packet;
+struct noise_keypair;
 
 enum packet_sizes {
 	PACKET_IP_MAX = 65535, /* the largest IPv4/IPv6 packet a TUN read can return */
@@ -86,6 +87,12 @@ void send_tun_gso(struct device *dev, const struct gso_packet *gp, uint64_t now_
  * messages leave in the order they were sealed.
  */
 void send_flush(struct device *dev);
+/*
+ * send_flush, then with crypt threads (wgd/crypt_data.h) seals and sends everything the
+ * burst recorded. The TUN read loop calls it at the end of a burst; so does every send
+ * that does not go through the batches, first, so order is kept.
+ */
+void send_commit(struct device *dev);
 /* Initiates a handshake unless one went out less than REKEY_TIMEOUT ago. */
 void send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t now_ns);
 /* Responder: creates the response, derives the session ("next" slot), sends. */
@@ -115,6 +122,17 @@ enum message_type receive_classify(const uint8_t *buf, size_t len);
  * for us from junk before it is queued. False without a private key.
  */
 bool receive_mac1_valid(struct device *dev, const uint8_t *buf, size_t len);
+
+/*
+ * For the crypt threads (crypt_data.c): the keypair that may open data message buf, or
+ * NULL when the message is to be dropped (*peer is set either way); then, on the loop
+ * thread and in read order, the rest of the path for a message that data_open
+ * authenticated elsewhere (plain_len and nonce are what it returned).
+ */
+struct noise_keypair *receive_data_keypair(struct device *dev, const uint8_t *buf,
+					   uint64_t now_ns, struct peer **peer);
+void receive_data_opened(struct device *dev, uint8_t *buf, size_t len, size_t plain_len,
+			 uint64_t nonce, struct endpoint *from, uint64_t now_ns);
 
 /* Processes one datagram from `from`; buf is dev->rx_buf and may be decrypted in place. */
 void receive_datagram(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,

@@ -308,22 +308,17 @@ static void deliver_data(struct peer *p, uint8_t *pkt, size_t plain_len, size_t 
 	p->rx_bytes += msg_len;
 }
 
-static void receive_data(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,
-			 uint64_t now_ns)
+/*
+ * What follows a successful data_open: the replay window (after authentication), roaming,
+ * key confirmation, delivery. On the loop thread, whichever thread opened the message.
+ */
+static void receive_data_accept(struct peer *p, struct noise_keypair *kp, uint8_t *buf,
+				size_t len, size_t plain_len, uint64_t nonce,
+				struct endpoint *from, uint64_t now_ns)
 {
 	static struct log_ratelimit rl;
-	const struct message_data *m = (const void *)buf;
-	uint32_t index = le32toh(m->key_idx);
-	struct peer *p = index_table_lookup(&dev->index, index);
-	struct noise_keypair *kp = p ? noise_keypairs_lookup(&p->keypairs, index) : NULL;
-	size_t plain_len;
-	uint64_t nonce;
 	bool confirmed;
 
-	if (!kp || !data_keypair_can_receive(kp, now_ns))
-		return;
-	if (!data_open(buf, len, kp->receiving.key, &plain_len, &nonce))
-		return;
 	if (!replay_counter_validate(&kp->receiving_counter, nonce)) {
 		log_verbose_rl(&rl, "Packet from peer %llu has invalid nonce %llu",
 			       (unsigned long long)p->id, (unsigned long long)nonce);
@@ -341,6 +336,47 @@ static void receive_data(struct device *dev, uint8_t *buf, size_t len, struct en
 	if (confirmed)
 		send_staged_packets(p, now_ns);
 	keep_key_fresh(p, now_ns);
+}
+
+struct noise_keypair *receive_data_keypair(struct device *dev, const uint8_t *buf,
+					   uint64_t now_ns, struct peer **peer)
+{
+	const struct message_data *m = (const void *)buf;
+	uint32_t index = le32toh(m->key_idx);
+	struct peer *p = index_table_lookup(&dev->index, index);
+	struct noise_keypair *kp = p ? noise_keypairs_lookup(&p->keypairs, index) : NULL;
+
+	*peer = p;
+	return kp && data_keypair_can_receive(kp, now_ns) ? kp : NULL;
+}
+
+static void receive_data(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,
+			 uint64_t now_ns)
+{
+	struct peer *p;
+	struct noise_keypair *kp = receive_data_keypair(dev, buf, now_ns, &p);
+	size_t plain_len;
+	uint64_t nonce;
+
+	if (!kp)
+		return;
+	if (!data_open(buf, len, kp->receiving.key, &plain_len, &nonce))
+		return;
+	receive_data_accept(p, kp, buf, len, plain_len, nonce, from, now_ns);
+}
+
+void receive_data_opened(struct device *dev, uint8_t *buf, size_t len, size_t plain_len,
+			 uint64_t nonce, struct endpoint *from, uint64_t now_ns)
+{
+	struct peer *p;
+	/*
+	 * Found again by index: a packet processed since the open may have moved the keypair
+	 * to another slot (confirmation) or dropped it; a local index names one keypair only.
+	 */
+	struct noise_keypair *kp = receive_data_keypair(dev, buf, now_ns, &p);
+
+	if (dev->is_up && kp)
+		receive_data_accept(p, kp, buf, len, plain_len, nonce, from, now_ns);
 }
 
 void receive_datagram(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,
