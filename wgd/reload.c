@@ -257,6 +257,8 @@ int reload_apply(const char *ifname, const char *path, struct conf *current, str
 		log_info("Reload: User= takes effect only when wgd starts again");
 	if (!same_user(current->admin_group, next.admin_group))
 		log_info("Reload: AdminGroup= takes effect only when wgd starts again");
+	if (current->threads != next.threads)
+		log_info("Reload: Threads= takes effect only when wgd starts again");
 	ret = sync_interface(ic, &next, &res->summary);
 	conf_clear(current);
 	*current = next; /* moves ownership: wipe the stack copy of the private key */
