@@ -432,8 +432,7 @@ static bool parse_threads(struct conf_parse *p, const char *v)
 {
 	uint32_t n = 0;
 
-	if (strcasecmp(v, "auto") &&
-	    (!parse_number(v, false, CRYPT_POOL_MAX_THREADS, &n) || n < 1))
+	if (strcasecmp(v, "auto") && (!parse_number(v, false, CRYPT_POOL_MAX_THREADS, &n) || n < 1))
 		return conf_fail(p, "invalid Threads `%s' (expected auto or 1-%d)", v,
 				 CRYPT_POOL_MAX_THREADS);
 	p->conf->threads = n;

@@ -123,7 +123,8 @@ static void crypt_item_open(void *ctx, void *items, size_t i)
 }
 
 /* Cuts n records of the given sizes into items of about CRYPT_POOL_ITEM_BYTES. */
-static size_t make_items(struct crypt_data *c, size_t n, size_t (*bytes)(struct crypt_data *, size_t))
+static size_t make_items(struct crypt_data *c, size_t n,
+			 size_t (*bytes)(struct crypt_data *, size_t))
 {
 	size_t n_items = 0, acc = 0;
 
@@ -211,12 +212,9 @@ void crypt_data_add_seal(struct device *dev, uint8_t *msg, size_t plain_len, siz
 {
 	struct crypt_data *c = dev->crypt;
 
-	c->seals[c->seals_len++] = (struct crypt_seal_op){ msg,
-							   key,
-							   nonce,
-							   remote_index,
-							   (uint32_t)plain_len,
-							   (uint32_t)padded_len };
+	c->seals[c->seals_len++] = (struct crypt_seal_op){
+		msg, key, nonce, remote_index, (uint32_t)plain_len, (uint32_t)padded_len
+	};
 }
 
 void crypt_data_add_send(struct device *dev, struct peer *peer, uint8_t *buf, size_t len,
@@ -240,8 +238,8 @@ void crypt_data_commit(struct device *dev)
 	crypt_pool_run(c->pool, crypt_item_seal, c->items, make_items(c, c->seals_len, seal_bytes));
 	for (size_t i = 0; i < c->sends_len; i++) {
 		op = &c->sends[i];
-		if (device_udp_send_segments(dev, &op->peer->endpoint, op->buf, op->len,
-					     op->seg) == 0)
+		if (device_udp_send_segments(dev, &op->peer->endpoint, op->buf, op->len, op->seg) ==
+		    0)
 			op->peer->tx_bytes += op->len;
 	}
 	c->seals_len = 0;
@@ -251,8 +249,7 @@ void crypt_data_commit(struct device *dev)
 }
 
 /* Records one datagram; a data message with a usable keypair gets its key to open. */
-static void rx_record(struct device *dev, uint8_t *buf, size_t len, uint16_t read,
-		      uint64_t now_ns)
+static void rx_record(struct device *dev, uint8_t *buf, size_t len, uint16_t read, uint64_t now_ns)
 {
 	struct crypt_data *c = dev->crypt;
 	struct crypt_rx_entry *e = &c->rx[c->rx_len++];

@@ -31,9 +31,9 @@ struct crypt_pool {
 
 	pthread_mutex_t lock;
 	pthread_cond_t start, done;
-	unsigned long gen;    /* bumped by each run (under lock) */
-	unsigned int busy;    /* threads still in the current run, or still starting */
-	bool is_stopping;     /* under lock */
+	unsigned long gen;     /* bumped by each run (under lock) */
+	unsigned int busy;     /* threads still in the current run, or still starting */
+	bool is_stopping;      /* under lock */
 	crypt_pool_item_fn fn; /* the current run's job, under lock */
 	void *items;
 	size_t n_items;

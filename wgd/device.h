@@ -116,7 +116,7 @@ struct device {
 	 * IPv4 source checked at an older generation is checked again before its next use.
 	 */
 	uint32_t route_gen;
-	struct rtnl *route_nl; /* for those checks; opened with the device */
+	struct rtnl *route_nl;	  /* for those checks; opened with the device */
 	struct crypt_data *crypt; /* crypt threads (wgd/crypt_data.h); NULL: one thread */
 };
 

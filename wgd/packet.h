@@ -129,8 +129,8 @@ bool receive_mac1_valid(struct device *dev, const uint8_t *buf, size_t len);
  * thread and in read order, the rest of the path for a message that data_open
  * authenticated elsewhere (plain_len and nonce are what it returned).
  */
-struct noise_keypair *receive_data_keypair(struct device *dev, const uint8_t *buf,
-					   uint64_t now_ns, struct peer **peer);
+struct noise_keypair *receive_data_keypair(struct device *dev, const uint8_t *buf, uint64_t now_ns,
+					   struct peer **peer);
 void receive_data_opened(struct device *dev, uint8_t *buf, size_t len, size_t plain_len,
 			 uint64_t nonce, struct endpoint *from, uint64_t now_ns);
 

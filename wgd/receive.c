@@ -312,9 +312,9 @@ static void deliver_data(struct peer *p, uint8_t *pkt, size_t plain_len, size_t 
  * What follows a successful data_open: the replay window (after authentication), roaming,
  * key confirmation, delivery. On the loop thread, whichever thread opened the message.
  */
-static void receive_data_accept(struct peer *p, struct noise_keypair *kp, uint8_t *buf,
-				size_t len, size_t plain_len, uint64_t nonce,
-				struct endpoint *from, uint64_t now_ns)
+static void receive_data_accept(struct peer *p, struct noise_keypair *kp, uint8_t *buf, size_t len,
+				size_t plain_len, uint64_t nonce, struct endpoint *from,
+				uint64_t now_ns)
 {
 	static struct log_ratelimit rl;
 	bool confirmed;
@@ -338,8 +338,8 @@ static void receive_data_accept(struct peer *p, struct noise_keypair *kp, uint8_
 	keep_key_fresh(p, now_ns);
 }
 
-struct noise_keypair *receive_data_keypair(struct device *dev, const uint8_t *buf,
-					   uint64_t now_ns, struct peer **peer)
+struct noise_keypair *receive_data_keypair(struct device *dev, const uint8_t *buf, uint64_t now_ns,
+					   struct peer **peer)
 {
 	const struct message_data *m = (const void *)buf;
 	uint32_t index = le32toh(m->key_idx);

@@ -268,8 +268,8 @@ static int start_threads(struct device *dev, unsigned int threads)
 	int ret = crypt_data_enable(dev, n);
 
 	if (ret < 0)
-		fprintf(stderr, "wgd: cannot start %u crypt threads for `%s': %s\n", n,
-			dev->ifname, strerror(-ret));
+		fprintf(stderr, "wgd: cannot start %u crypt threads for `%s': %s\n", n, dev->ifname,
+			strerror(-ret));
 	return ret;
 }
 
