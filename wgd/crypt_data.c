@@ -79,6 +79,8 @@ struct crypt_data {
 	struct endpoint from[CRYPT_RX_READS];
 
 	struct crypt_item *items; /* CRYPT_TX_SEALS: more than either side needs */
+	void *hs_jobs;		  /* crypt_hs.c's, hs_budget of them */
+	unsigned int hs_budget;
 };
 
 unsigned int crypt_data_default_threads(void)
@@ -165,7 +167,10 @@ int crypt_data_enable(struct device *dev, unsigned int n)
 	c->rx_arena = malloc((size_t)CRYPT_RX_READS * PACKET_RX_BUF_LEN);
 	c->rx = calloc(CRYPT_RX_ENTRIES, sizeof(*c->rx));
 	c->items = calloc(CRYPT_TX_SEALS, sizeof(*c->items));
-	if (c->tx_arena && c->seals && c->sends && c->rx_arena && c->rx && c->items)
+	/* a turn takes as much DH time off the loop as one thread's budget would */
+	c->hs_budget = HSQUEUE_BUDGET * n;
+	c->hs_jobs = calloc(c->hs_budget, crypt_hs_job_size());
+	if (c->tx_arena && c->seals && c->sends && c->rx_arena && c->rx && c->items && c->hs_jobs)
 		ret = crypt_pool_create(&c->pool, n);
 	if (ret < 0) {
 		dev->crypt = c;
@@ -198,6 +203,7 @@ void crypt_data_disable(struct device *dev)
 	free(c->rx_arena);
 	free(c->rx);
 	free(c->items);
+	free(c->hs_jobs); /* wiped after each run */
 	free(c);
 	dev->crypt = NULL;
 }
@@ -205,6 +211,22 @@ void crypt_data_disable(struct device *dev)
 unsigned int crypt_data_threads(const struct device *dev)
 {
 	return dev->crypt ? crypt_pool_threads(dev->crypt->pool) : 1;
+}
+
+void *crypt_data_hs_jobs(struct device *dev)
+{
+	return dev->crypt->hs_jobs;
+}
+
+unsigned int crypt_data_hs_budget(const struct device *dev)
+{
+	return dev->crypt->hs_budget;
+}
+
+void crypt_data_run(struct device *dev, void (*fn)(void *ctx, void *items, size_t i), void *items,
+		    size_t n)
+{
+	crypt_pool_run(dev->crypt->pool, fn, items, n);
 }
 
 void crypt_data_add_seal(struct device *dev, uint8_t *msg, size_t plain_len, size_t padded_len,

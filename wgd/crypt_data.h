@@ -24,6 +24,20 @@
 
 #ifndef __must_check
 #define __must_check __attribute__((warn_unused_result))
+/*
+ * crypt_hs.c: processes up to HSQUEUE_BUDGET handshake messages per thread from dev->hsq,
+ * the DH work on the pool (see there); how many were taken. device_handshakes_run calls
+ * it when the device has crypt threads.
+ */
+unsigned int crypt_handshakes_run(struct device *dev, uint64_t now_ns);
+/* For crypt_hs.c: its job array (crypt_data_hs_budget entries of crypt_hs_job_size). */
+void *crypt_data_hs_jobs(struct device *dev);
+unsigned int crypt_data_hs_budget(const struct device *dev);
+size_t crypt_hs_job_size(void);
+/* Runs fn over n items of `items` on dev's pool. */
+void crypt_data_run(struct device *dev, void (*fn)(void *ctx, void *items, size_t i), void *items,
+		    size_t n);
+
 #endif
 
 struct device;
@@ -60,5 +74,19 @@ void crypt_data_commit(struct device *dev);
 
 /* device.c, in threaded mode: drains one UDP fd (read, open on the pool, deliver in order). */
 void crypt_data_udp_readable(struct device *dev, int fd, uint64_t now_ns);
+
+/*
+ * crypt_hs.c: processes up to HSQUEUE_BUDGET handshake messages per thread from dev->hsq,
+ * the DH work on the pool (see there); how many were taken. device_handshakes_run calls
+ * it when the device has crypt threads.
+ */
+unsigned int crypt_handshakes_run(struct device *dev, uint64_t now_ns);
+/* For crypt_hs.c: its job array (crypt_data_hs_budget entries of crypt_hs_job_size). */
+void *crypt_data_hs_jobs(struct device *dev);
+unsigned int crypt_data_hs_budget(const struct device *dev);
+size_t crypt_hs_job_size(void);
+/* Runs fn over n items of `items` on dev's pool. */
+void crypt_data_run(struct device *dev, void (*fn)(void *ctx, void *items, size_t i), void *items,
+		    size_t n);
 
 #endif

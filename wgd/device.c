@@ -623,6 +623,8 @@ unsigned int device_handshakes_run(struct device *dev, uint64_t now_ns)
 	struct hsqueue_entry *e;
 	unsigned int n;
 
+	if (dev->crypt)
+		return crypt_handshakes_run(dev, now_ns);
 	for (n = 0; n < HSQUEUE_BUDGET && (e = hsqueue_peek(&dev->hsq)); n++) {
 		receive_message(dev, e->type, e->buf, e->len, &e->from, now_ns);
 		hsqueue_pop(&dev->hsq);

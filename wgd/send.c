@@ -7,6 +7,7 @@
  * when a keypair is ready. No allocation here beyond the staged-packet pool.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -118,20 +119,13 @@ void send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t now_ns
 	timers_event_handshake_initiated(peer, now_ns);
 }
 
-void send_handshake_response(struct peer *peer, uint64_t now_ns)
+/* The end of a response made here or on a crypt thread: macs, session ("next"), send. */
+static void send_response_made(struct peer *peer, struct message_handshake_response *msg,
+			       uint64_t now_ns)
 {
 	static struct log_ratelimit rl;
-	struct device *dev = peer->device;
-	struct message_handshake_response msg;
-	uint32_t index;
 
-	peer->last_sent_handshake_ns = now_ns;
-	index = peer_new_index(peer);
-	if (!noise_handshake_create_response(&msg, &peer->handshake, &dev->identity, index)) {
-		peer_sync_indices(peer);
-		return;
-	}
-	cookie_add_mac_to_packet((uint8_t *)&msg, sizeof(msg), &peer->cookie, now_ns);
+	cookie_add_mac_to_packet((uint8_t *)msg, sizeof(*msg), &peer->cookie, now_ns);
 	/* The responder's keypair waits in "next" until the initiator's data confirms it. */
 	if (!noise_handshake_begin_session(&peer->handshake, &peer->keypairs, now_ns)) {
 		peer_sync_indices(peer);
@@ -143,7 +137,35 @@ void send_handshake_response(struct peer *peer, uint64_t now_ns)
 	timers_event_session_derived(peer, now_ns);
 	timers_event_any_authenticated_packet_traversal(peer, now_ns);
 	timers_event_any_authenticated_packet_sent(peer, now_ns);
-	(void)send_to_peer(peer, &msg, sizeof(msg));
+	(void)send_to_peer(peer, msg, sizeof(*msg));
+}
+
+void send_handshake_response(struct peer *peer, uint64_t now_ns)
+{
+	struct device *dev = peer->device;
+	struct message_handshake_response msg;
+	uint32_t index;
+
+	peer->last_sent_handshake_ns = now_ns;
+	index = peer_new_index(peer);
+	if (!noise_handshake_create_response(&msg, &peer->handshake, &dev->identity, index)) {
+		peer_sync_indices(peer);
+		return;
+	}
+	send_response_made(peer, &msg, now_ns);
+}
+
+void send_handshake_response_prepared(struct peer *peer, struct message_handshake_response *msg,
+				      const struct noise_handshake *prepared, uint64_t now_ns)
+{
+	uint32_t index;
+
+	peer->last_sent_handshake_ns = now_ns;
+	index = peer_new_index(peer);
+	noise_handshake_adopt(&peer->handshake, prepared);
+	peer->handshake.local_index = index;
+	msg->sender_index = htole32(index);
+	send_response_made(peer, msg, now_ns);
 }
 
 void send_cookie_reply(struct device *dev, const uint8_t *msg, size_t len, uint32_t sender_index,
