@@ -132,8 +132,7 @@ static const uint8_t *static_static_of(const struct noise_handshake *hs,
 {
 	if (hs->has_static_static)
 		return hs->precomputed_static_static;
-	if (!id->has_identity ||
-	    !dh(opened->static_static, id->static_private, hs->remote_static))
+	if (!id->has_identity || !dh(opened->static_static, id->static_private, hs->remote_static))
 		wipe(opened->static_static, sizeof(opened->static_static));
 	opened->has_static_static = true;
 	return opened->static_static;

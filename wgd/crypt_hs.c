@@ -98,8 +98,7 @@ static void apply_result(struct crypt_hs_job *j)
 			log_verbose_rl(&rl_init, "Invalid handshake initiation");
 	} else {
 		if (j->is_done)
-			receive_response_prepared(j->peer, &j->hs, j->e.len, &j->e.from,
-						  j->now_ns);
+			receive_response_prepared(j->peer, &j->hs, j->e.len, &j->e.from, j->now_ns);
 		else
 			log_verbose_rl(&rl_resp, "Invalid handshake response");
 	}

@@ -215,8 +215,7 @@ static void received_authenticated(struct peer *p, size_t len, uint64_t now_ns)
 }
 
 /* After a handshake message from p: the receive timers, then a new session's confirmation. */
-static void received_authenticated_after(struct peer *p, bool confirm, size_t len,
-					 uint64_t now_ns)
+static void received_authenticated_after(struct peer *p, bool confirm, size_t len, uint64_t now_ns)
 {
 	received_authenticated(p, len, now_ns);
 	/* Staged packets confirm the new session; with none queued, a keepalive does. */
