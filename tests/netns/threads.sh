@@ -117,8 +117,79 @@ t_transfer() {
 	expect_eq "UDP datagrams B -> A out of order through the tunnel" "$ooo" 0
 }
 
+HS_KEYS=256
+HS_SECONDS=4
+
+# hs_conf FILE: A's configuration: B as the data peer, then every hsload key.
+hs_conf() {
+	{
+		echo "[Interface]"
+		echo "PrivateKey = $(cat "$S/a.key")"
+		echo "ListenPort = $PORT_A"
+		echo "[Peer]"
+		echo "PublicKey = $PUB_B"
+		echo "AllowedIPs = $INNER_B4/32"
+		echo "Endpoint = $(site_ep 2 4 "$PORT_B")"
+		awk '{ print "[Peer]\nPublicKey = " $2 }' "$S/hs-keys"
+	} >"$1"
+}
+
+# hs_round THREADS: A restarted with THREADS crypt threads and fresh peers, a ping from
+# B through the tunnel every 0.1 s while hsload floods A with valid initiations; prints
+# "HS_PER_S REPLIES SENT" (ping's).
+hs_round() {
+	local threads=$1 out ping
+	ip1 link del "$IF_A" 2>/dev/null && wait_for 5 sock_gone "$IF_A"
+	WGD_THREADS=$threads daemon_start "$ns1" "$IF_A" "$WGD"
+	hs_conf "$S/a.conf"
+	wg setconf "$IF_A" "$S/a.conf"
+	inner_up "$ns1" "$IF_A" "$INNER_A4" "$INNER_A6" "$PORT_A"
+	# B forgets the session it had with the A of the last round
+	wg set "$IF_B" peer "$(pub a)" remove
+	wg set "$IF_B" peer "$(pub a)" allowed-ips "$INNER_A4/32" endpoint "$(site_ep 1 4 "$PORT_A")"
+	ping1 "$ns2" "$INNER_A4" >/dev/null || fail "T$threads: no ping through the tunnel"
+	n2 timeout $((HS_SECONDS + 10)) ping -q -i 0.1 -W 1 -w $((HS_SECONDS + 1)) \
+		"$INNER_A4" >"$S/ping-$threads" 2>&1 &
+	ping=$!
+	out=$(n3 timeout $((HS_SECONDS + 30)) "$HSLOAD" run --keys "$S/hs-keys" \
+		--pool "$S/hs-pool" --to "$SITE1_HOST4" --to-port "$PORT_A" \
+		--src-net "$FLOOD_BASE" --sources 2048 --warmup 1 --duration "$HS_SECONDS") ||
+		fail "T$threads: hsload failed: $out"
+	wait "$ping" || true
+	echo "$out" >"$S/hsload-$threads.json"
+	python3 -c 'import json, re, sys
+j = json.loads(sys.argv[1])
+m = re.search(r"(\d+) packets transmitted, (\d+) received", open(sys.argv[2]).read())
+print(int(j["hs_per_s"]), m.group(2) if m else 0, m.group(1) if m else 0)' "$out" "$S/ping-$threads"
+}
+
+# A handshake flood (hsload: valid initiations from 256 keys and 2048 addresses, a
+# closed loop) at A with one and with two crypt threads: a ping through the tunnel from
+# B keeps getting answers, and A's handshakes per second are printed for both.
 t_hsflood() {
-	skip "not yet"
+	local hs1 rx1 tx1 hs2 rx2 tx2
+	[[ -x $HSLOAD ]] || skip "$HSLOAD not built (make tools)"
+	topo_up
+	flood_ns_up
+	key_new a
+	key_new b
+	PUB_B=$(pub b)
+	"$HSLOAD" keygen "$HS_KEYS" >"$S/hs-keys"
+	# each round needs fresh replay state (hs_round re-adds the peers) but the same pool
+	"$HSLOAD" pool --keys "$S/hs-keys" --responder "$(pub a)" --count 40000 --threads 2 \
+		--out "$S/hs-pool" >/dev/null
+	daemon_start "$ns2" "$IF_B" "$WGD"
+	wg set "$IF_B" private-key "$S/b.key" listen-port "$PORT_B"
+	inner_up "$ns2" "$IF_B" "$INNER_B4" "$INNER_B6" "$PORT_B"
+	read -r hs1 rx1 tx1 <<<"$(hs_round 1)"
+	read -r hs2 rx2 tx2 <<<"$(hs_round 2)"
+	figure "threads: handshakes/s of one responder under hsload: T1 $hs1, T2 $hs2" \
+		"($(awk -v a="$hs2" -v b="$hs1" 'BEGIN { printf "%.2f", b ? a / b : 0 }')x);" \
+		"pings answered during the flood: T1 $rx1/$tx1, T2 $rx2/$tx2"
+	((hs1 > 0 && hs2 > 0)) || fail "no handshakes completed (T1 $hs1, T2 $hs2)"
+	# data is not starved: most pings through the tunnel come back during the flood
+	((rx2 * 2 > tx2 && tx2 > 0)) || fail "T2: $rx2 of $tx2 pings answered during the flood"
+	((rx1 * 2 > tx1 && tx1 > 0)) || fail "T1: $rx1 of $tx1 pings answered during the flood"
 }
 
 # --- command line (the runner is lib.sh's) -------------------------------------
