@@ -89,7 +89,7 @@ static const int plain[] = {
 	 * needs madvise (its stack), munmap and exit, and its join futex.
 	 */
 	SCMP_SYS(futex),
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 	/*
 	 * The ASan/LSan build only (make SANITIZE=1; tests/netns/faults_cycles.sh runs it
 	 * with the filter on): ASan's reports and LeakSanitizer's check at exit read
