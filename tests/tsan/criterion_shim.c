@@ -65,3 +65,14 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	return mmap64(addr, len, prot, flags, fd, off);
 }
+
+/*
+ * Tests fork children of the (threaded) test process that go on running code; Criterion's
+ * test processes do not see TSAN_OPTIONS from the environment, hence the default here.
+ */
+const char *__tsan_default_options(void);
+
+const char *__tsan_default_options(void)
+{
+	return "die_after_fork=0";
+}
