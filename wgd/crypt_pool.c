@@ -70,6 +70,8 @@ static void *thread_main(void *arg)
 	void *items;
 	size_t n_items;
 
+	/* so that ps, top and the tests tell them apart; before any sandbox (prctl) */
+	(void)pthread_setname_np(pthread_self(), "wgd-crypt");
 	t->ctx = p->init ? p->init(p->arg, t->idx) : NULL;
 	leave_run(p); /* started: see crypt_pool_create_with */
 	for (;;) {

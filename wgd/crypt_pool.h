@@ -13,8 +13,8 @@
  * Each thread may have a context of its own (an AEAD "lane": cipher contexts that must not
  * be shared), made by the init hook on that thread when the pool starts and released by
  * the exit hook on that thread when it stops; thread 0's are called by the creator.
- * The threads are created at once and live until crypt_pool_destroy, so a sandbox entered
- * later only needs to allow futex (see sandbox.c).
+ * The threads are created at once, named "wgd-crypt", and live until crypt_pool_destroy,
+ * so a sandbox entered later only needs to allow futex (see sandbox.c).
  */
 #ifndef WGD_CRYPT_POOL_H
 #define WGD_CRYPT_POOL_H

@@ -41,6 +41,9 @@ iperf_field() { python3 -c "import json, sys; e = json.loads(sys.argv[1])['end']
 # serving_line IFNAME: the worker's "Serving interface ..." log line.
 serving_line() { daemon_log "$1" | grep -o 'Serving interface .*' | tail -n 1; }
 
+# crypt_threads PID: the threads of PID named by crypt_pool.c
+crypt_threads() { cat /proc/"$1"/task/*/comm | grep -c '^wgd-crypt$' || true; }
+
 # A file's Threads = 1 and = 2, and WGD_THREADS for a bare daemon; Threads = 0 refused.
 t_config() {
 	local line out
@@ -52,15 +55,17 @@ t_config() {
 	wait_for 5 eval '[[ -n $(serving_line "$IF_A") ]]' || fail "no Serving line from A"
 	line=$(serving_line "$IF_A")
 	[[ $line == *"with 1 crypt thread" ]] || fail "Threads = 1: '$line'"
+	read -r w _ <<<"$(pids "$ns1" "$IF_A")"
+	expect_eq "A's crypt threads with Threads = 1" "$(crypt_threads "$w")" 0
 	ip1 link del "$IF_A"
 	wait_for 5 sock_gone "$IF_A" || fail "A did not stop"
 	conf_a "$S/two.conf" "Threads = 2"
 	start_conf "$ns1" "$IF_A" "$S/two.conf"
 	wait_for 5 eval '[[ $(serving_line "$IF_A") == *"2 crypt threads" ]]' ||
 		fail "Threads = 2: '$(serving_line "$IF_A")'"
-	# the loop thread is thread 0 of the pool: one more thread
+	# the loop thread is thread 0 of the pool: one thread more
 	read -r w _ <<<"$(pids "$ns1" "$IF_A")"
-	expect_eq "A's worker threads with Threads = 2" "$(status_field "$w" Threads)" 2
+	expect_eq "A's crypt threads with Threads = 2" "$(crypt_threads "$w")" 1
 	ip1 link del "$IF_A"
 	wait_for 5 sock_gone "$IF_A" || fail "A did not stop"
 	WGD_THREADS=3 daemon_start "$ns2" "$IF_B" "$WGD"
