@@ -16,7 +16,8 @@
 #   threads.sh --list           scenario names (after NETNS_ONLY)
 #   threads.sh run LABEL WGD    run the scenarios with WGD as the daemon
 # Environment: NETNS_ONLY, NETNS_LOG_LEVEL, NETNS_VERBOSE=1 as for netns.sh;
-# HSLOAD=PATH (default build/tests/tools/hsload).
+# HSLOAD=PATH (default build/tests/tools/hsload); PAIR_THREADS=N for threads-transfer's
+# pair (default 2; 1 gives the single-threaded figures to compare).
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -77,9 +78,9 @@ t_config() {
 	[[ $out == *"zero.conf:4: invalid Threads"* ]] || fail "Threads = 0: '$out'"
 }
 
-# pair2_up: the usual pair, both daemons with two crypt threads.
+# pair2_up: the usual pair, both daemons with two crypt threads (PAIR_THREADS to compare).
 pair2_up() {
-	export WGD_THREADS=2
+	export WGD_THREADS=${PAIR_THREADS:-2}
 	pair_up 4 nopsk
 	unset WGD_THREADS
 	ping1 "$ns1" "$INNER_B4" >/dev/null || fail "no ping through the tunnel"
@@ -108,7 +109,7 @@ t_transfer() {
 	n2 timeout 40 iperf3 -s -1 -B "$INNER_B4" >"$S/iperf-server.log" 2>&1 &
 	wait_for 5 tcp_listening "$ns2" 5201 || fail "iperf3 server did not start"
 	out=$(n1 timeout 20 iperf3 -Z -t 3 -c "$INNER_B4" -J) || fail "iperf3 TCP failed"
-	figure "threads: TCP A -> B, 2 threads each side: $(iperf_field "$out" \
+	figure "threads: TCP A -> B, ${PAIR_THREADS:-2} threads each side: $(iperf_field "$out" \
 		'int(e["sum_received"]["bits_per_second"] / 1e6)') Mbit/s"
 	(($(iperf_field "$out" 'e["sum_received"]["bytes"]') > 0)) || fail "TCP: nothing received"
 	wait_for 5 eval '! tcp_listening "$ns2" 5201' || fail "iperf3 TCP server still up"
