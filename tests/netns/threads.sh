@@ -41,6 +41,9 @@ iperf_field() { python3 -c "import json, sys; e = json.loads(sys.argv[1])['end']
 
 # serving_line IFNAME: the worker's "Serving interface ..." log line.
 serving_line() { daemon_log "$1" | grep -o 'Serving interface .*' | tail -n 1; }
+# serving_says IFNAME TEXT: that line exists and ends with TEXT.
+serving_says() { [[ $(serving_line "$1") == *"$2" ]]; }
+tcp_free() { ! tcp_listening "$1" "$2"; }
 
 # crypt_threads PID: the threads of PID named by crypt_pool.c
 crypt_threads() { cat /proc/"$1"/task/*/comm | grep -c '^wgd-crypt$' || true; }
@@ -53,7 +56,7 @@ t_config() {
 	key_new a
 	conf_a "$S/one.conf" "Threads = 1"
 	start_conf "$ns1" "$IF_A" "$S/one.conf"
-	wait_for 5 eval '[[ -n $(serving_line "$IF_A") ]]' || fail "no Serving line from A"
+	wait_for 5 serving_says "$IF_A" "thread" || fail "no Serving line from A"
 	line=$(serving_line "$IF_A")
 	[[ $line == *"with 1 crypt thread" ]] || fail "Threads = 1: '$line'"
 	read -r w _ <<<"$(pids "$ns1" "$IF_A")"
@@ -62,7 +65,7 @@ t_config() {
 	wait_for 5 sock_gone "$IF_A" || fail "A did not stop"
 	conf_a "$S/two.conf" "Threads = 2"
 	start_conf "$ns1" "$IF_A" "$S/two.conf"
-	wait_for 5 eval '[[ $(serving_line "$IF_A") == *"2 crypt threads" ]]' ||
+	wait_for 5 serving_says "$IF_A" "with 2 crypt threads" ||
 		fail "Threads = 2: '$(serving_line "$IF_A")'"
 	# the loop thread is thread 0 of the pool: one thread more
 	read -r w _ <<<"$(pids "$ns1" "$IF_A")"
@@ -70,7 +73,7 @@ t_config() {
 	ip1 link del "$IF_A"
 	wait_for 5 sock_gone "$IF_A" || fail "A did not stop"
 	WGD_THREADS=3 daemon_start "$ns2" "$IF_B" "$WGD"
-	wait_for 5 eval '[[ $(serving_line "$IF_B") == *"3 crypt threads" ]]' ||
+	wait_for 5 serving_says "$IF_B" "with 3 crypt threads" ||
 		fail "WGD_THREADS=3: '$(serving_line "$IF_B")'"
 	conf_a "$S/zero.conf" "Threads = 0"
 	out=$(ip netns exec "$ns1" timeout 5 "$WGD" -f -c "$S/zero.conf" "$IF_A" 2>&1 </dev/null) &&
@@ -112,7 +115,7 @@ t_transfer() {
 	figure "threads: TCP A -> B, ${PAIR_THREADS:-2} threads each side: $(iperf_field "$out" \
 		'int(e["sum_received"]["bits_per_second"] / 1e6)') Mbit/s"
 	(($(iperf_field "$out" 'e["sum_received"]["bytes"]') > 0)) || fail "TCP: nothing received"
-	wait_for 5 eval '! tcp_listening "$ns2" 5201' || fail "iperf3 TCP server still up"
+	wait_for 5 tcp_free "$ns2" 5201 || fail "iperf3 TCP server still up"
 	read -r pkts lost ooo <<<"$(udp_stream "$ns1" "$ns2" "$INNER_B4")"
 	figure "threads: UDP A -> B: $pkts datagrams, $lost lost, $ooo out of order"
 	((pkts > 1000)) || fail "UDP A -> B: only $pkts datagrams"
