@@ -38,6 +38,14 @@ CFLAGS += -Werror
 endif
 
 # Sanitizer builds live in their own tree so they never mix with release objects.
+# TSAN=1: ThreadSanitizer for the crypt threads (make check-tsan).
+ifeq ($(TSAN),1)
+BUILD ?= build-tsan
+CFLAGS += -O1 -fno-omit-frame-pointer -fsanitize=thread
+LDFLAGS += -fsanitize=thread
+# Criterion's arena and ThreadSanitizer's shadow memory: see the shim
+TSAN_SHIM = $(BUILD)/tests/tsan/criterion_shim.o
+endif
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
 CFLAGS += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -77,7 +85,7 @@ ORACLE_H := $(BUILD)/tests/vectors/oracle_vectors.h
 ALL_OBJ := $(CORE_OBJ) $(call obj,wgd/main.c $(CTL_SRC) $(REF_SRC) $(UNIT_SRC) $(TOOL_SRC) $(GWLOAD_SRC))
 DEPS := $(ALL_OBJ:.o=.d)
 
-.PHONY: all check check-unit check-netns check-bench-smoke demo bench fuzz fuzz-smoke lint \
+.PHONY: all check check-unit check-tsan check-netns check-bench-smoke demo bench fuzz fuzz-smoke lint \
 	format-check loc install install-user uninstall clean deps build-deps tools pkg-check \
 	soak soak-smoke
 .DEFAULT_GOAL := all
@@ -128,12 +136,15 @@ $(ORACLE_H): tests/oracle/wg_oracle.py
 	@mkdir -p $(dir $@)
 	$(Q)/usr/bin/python3 $< > $@.tmp && mv $@.tmp $@
 
+# the shim runs inside ThreadSanitizer's own start-up: it must not be instrumented
+$(BUILD)/tests/tsan/criterion_shim.o: CFLAGS := $(filter-out -fsanitize=thread,$(CFLAGS))
+
 $(BUILD)/tests/unit/oracle_test.o: $(ORACLE_H)
 $(BUILD)/tests/unit/%.o: CFLAGS += -I$(BUILD)/tests/vectors -Wno-missing-prototypes
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(call obj,$(REF_SRC)) $(CORE_LIB)
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(call obj,$(REF_SRC)) $(CORE_LIB) $(TSAN_SHIM)
 	$(quiet) LD $@
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) -lpthread -lm
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) -lpthread -lm -ldl
 
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(CORE_LIB)
 	$(quiet) LD $@
@@ -167,6 +178,13 @@ check: deps
 
 check-unit: $(UNIT_BIN)
 	$(Q)sh tests/run-unit.sh $(UNIT_BIN)
+
+# The unit tests and tests/netns/threads.sh under ThreadSanitizer (build-tsan/), not part
+# of `make check` (docs/TESTING.md has its time); the namespace part needs root.
+check-tsan:
+	$(Q)$(MAKE) --no-print-directory TSAN=1 build-tsan/wgd/wgd build-tsan/tests/tools/hsload \
+		$(patsubst $(BUILD)/%,build-tsan/%,$(UNIT_BIN))
+	$(Q)sh tests/tsan/check-tsan.sh build-tsan
 
 check-netns: all tools
 	$(Q)sh tests/netns/run.sh
@@ -264,6 +282,6 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard docs/*.5)))
 
 clean:
-	rm -rf build build-san build-fuzz wgd/wgd ctl/wgctl
+	rm -rf build build-san build-tsan build-fuzz wgd/wgd ctl/wgctl
 
 -include $(DEPS)

@@ -122,6 +122,22 @@ static const uint8_t *static_static(struct noise_handshake *hs,
 	return hs->precomputed_static_static;
 }
 
+/*
+ * static_static() without writing hs: a DH not yet computed goes to opened, which
+ * noise_handshake_accept_initiation keeps in hs.
+ */
+static const uint8_t *static_static_of(const struct noise_handshake *hs,
+				       const struct noise_static_identity *id,
+				       struct noise_initiation *opened)
+{
+	if (hs->has_static_static)
+		return hs->precomputed_static_static;
+	if (!id->has_identity || !dh(opened->static_static, id->static_private, hs->remote_static))
+		wipe(opened->static_static, sizeof(opened->static_static));
+	opened->has_static_static = true;
+	return opened->static_static;
+}
+
 void noise_handshake_set_preshared_key(struct noise_handshake *hs, const uint8_t *preshared_key)
 {
 	/* No PSK is the same as an all-zero PSK (whitepaper §5.4.3, Q = 0^32). */
@@ -313,7 +329,7 @@ static struct noise_handshake *initiation_read(const uint8_t *in, uint8_t ck[sta
 					       uint8_t e[static NOISE_PUBLIC_KEY_LEN],
 					       const struct noise_static_identity *id,
 					       noise_lookup_fn lookup, void *ctx, uint8_t *payload,
-					       size_t payload_len)
+					       size_t payload_len, struct noise_initiation *opened)
 {
 	uint8_t key[NOISE_SYMMETRIC_KEY_LEN];
 	uint8_t s[NOISE_PUBLIC_KEY_LEN];
@@ -332,8 +348,8 @@ static struct noise_handshake *initiation_read(const uint8_t *in, uint8_t ck[sta
 	hs = lookup(ctx, s);
 	if (!hs)
 		goto out;
-	/* ss */
-	if (!mix_precomputed_dh(ck, key, static_static(hs, id))) {
+	/* ss: the handshake is only read here (this may run on a crypt thread) */
+	if (!mix_precomputed_dh(ck, key, static_static_of(hs, id, opened))) {
 		hs = NULL;
 		goto out;
 	}
@@ -456,42 +472,73 @@ static bool is_flood(const struct noise_handshake *hs, uint64_t now_ns)
 	return now_ns < last || now_ns - last < NSEC_PER_SEC / INITIATIONS_PER_SECOND;
 }
 
+bool noise_handshake_open_initiation(const struct message_handshake_initiation *src,
+				     const struct noise_static_identity *id, noise_lookup_fn lookup,
+				     void *ctx, struct noise_initiation *out)
+{
+	wipe(out, sizeof(*out));
+	if (!id->has_identity)
+		return false;
+	wireguard_init(out->chaining_key, out->hash, id->static_public);
+	out->hs = initiation_read(src->unencrypted_ephemeral, out->chaining_key, out->hash,
+				  out->remote_ephemeral, id, lookup, ctx, out->timestamp,
+				  sizeof(out->timestamp), out);
+	out->sender_index = le32toh(src->sender_index);
+	if (!out->hs)
+		wipe(out, sizeof(*out));
+	return out->hs != NULL;
+}
+
+bool noise_handshake_initiation_is_fresh(const struct noise_handshake *hs,
+					 const struct noise_initiation *in, uint64_t now_ns)
+{
+	/* A replayed initiation carries a timestamp we already saw (whitepaper §5.1). */
+	return tai64n_is_after(in->timestamp, hs->latest_timestamp) && !is_flood(hs, now_ns);
+}
+
+bool noise_handshake_accept_initiation(struct noise_handshake *hs,
+				       const struct noise_initiation *in, uint64_t now_ns)
+{
+	if (in->has_static_static && !hs->has_static_static) {
+		memcpy(hs->precomputed_static_static, in->static_static,
+		       sizeof(hs->precomputed_static_static));
+		hs->has_static_static = true;
+	}
+	if (!noise_handshake_initiation_is_fresh(hs, in, now_ns))
+		return false;
+	memcpy(hs->remote_ephemeral, in->remote_ephemeral, sizeof(hs->remote_ephemeral));
+	memcpy(hs->latest_timestamp, in->timestamp, sizeof(in->timestamp));
+	memcpy(hs->hash, in->hash, sizeof(in->hash));
+	memcpy(hs->chaining_key, in->chaining_key, sizeof(in->chaining_key));
+	hs->remote_index = in->sender_index;
+	hs->last_initiation_consumption_ns = now_ns;
+	hs->state = HANDSHAKE_CONSUMED_INITIATION;
+	return true;
+}
+
 struct noise_handshake *
 noise_handshake_consume_initiation(const struct message_handshake_initiation *src,
 				   const struct noise_static_identity *id, noise_lookup_fn lookup,
 				   void *ctx, uint64_t now_ns)
 {
-	uint8_t ck[NOISE_HASH_LEN], h[NOISE_HASH_LEN];
-	uint8_t e[NOISE_PUBLIC_KEY_LEN];
-	uint8_t timestamp[NOISE_TIMESTAMP_LEN];
+	struct noise_initiation in;
 	struct noise_handshake *hs = NULL;
 
-	if (!id->has_identity)
-		goto out;
-	wireguard_init(ck, h, id->static_public);
-	hs = initiation_read(src->unencrypted_ephemeral, ck, h, e, id, lookup, ctx, timestamp,
-			     sizeof(timestamp));
-	if (!hs)
-		goto out;
-	/* A replayed initiation carries a timestamp we already saw (whitepaper §5.1). */
-	if (!tai64n_is_after(timestamp, hs->latest_timestamp) || is_flood(hs, now_ns)) {
-		hs = NULL;
-		goto out;
-	}
-
-	memcpy(hs->remote_ephemeral, e, sizeof(e));
-	memcpy(hs->latest_timestamp, timestamp, sizeof(timestamp));
-	memcpy(hs->hash, h, sizeof(h));
-	memcpy(hs->chaining_key, ck, sizeof(ck));
-	hs->remote_index = le32toh(src->sender_index);
-	hs->last_initiation_consumption_ns = now_ns;
-	hs->state = HANDSHAKE_CONSUMED_INITIATION;
-out:
-	wipe(ck, sizeof(ck));
-	wipe(h, sizeof(h));
-	wipe(e, sizeof(e));
-	wipe(timestamp, sizeof(timestamp));
+	if (noise_handshake_open_initiation(src, id, lookup, ctx, &in) &&
+	    noise_handshake_accept_initiation(in.hs, &in, now_ns))
+		hs = in.hs;
+	wipe(&in, sizeof(in));
 	return hs;
+}
+
+void noise_handshake_adopt(struct noise_handshake *hs, const struct noise_handshake *from)
+{
+	hs->state = from->state;
+	memcpy(hs->remote_ephemeral, from->remote_ephemeral, sizeof(hs->remote_ephemeral));
+	memcpy(hs->ephemeral_private, from->ephemeral_private, sizeof(hs->ephemeral_private));
+	memcpy(hs->hash, from->hash, sizeof(hs->hash));
+	memcpy(hs->chaining_key, from->chaining_key, sizeof(hs->chaining_key));
+	hs->remote_index = from->remote_index;
 }
 
 bool noise_handshake_create_response(struct message_handshake_response *dst,

@@ -121,6 +121,40 @@ noise_handshake_consume_initiation(const struct message_handshake_initiation *sr
 				   const struct noise_static_identity *id, noise_lookup_fn lookup,
 				   void *ctx, uint64_t now_ns);
 
+/*
+ * The responder's message 1 in two steps, so that the DH work can run on a crypt thread
+ * that must not write the peer's state: open reads (finds the handshake through lookup,
+ * decrypts the static key and the timestamp) and writes only *out; accept, on the thread
+ * that owns hs, checks the timestamp and the 20-per-second limit against hs as it is
+ * then and commits (consume_initiation is open + accept). out holds secrets: wipe it.
+ */
+struct noise_initiation {
+	struct noise_handshake *hs; /* the initiator's, as found by lookup */
+	uint8_t remote_ephemeral[NOISE_PUBLIC_KEY_LEN];
+	uint8_t chaining_key[NOISE_HASH_LEN];
+	uint8_t hash[NOISE_HASH_LEN];
+	uint8_t timestamp[NOISE_TIMESTAMP_LEN];
+	uint8_t static_static[NOISE_PUBLIC_KEY_LEN]; /* computed by open when hs had none */
+	bool has_static_static;
+	uint32_t sender_index;
+};
+bool __must_check noise_handshake_open_initiation(const struct message_handshake_initiation *src,
+						  const struct noise_static_identity *id,
+						  noise_lookup_fn lookup, void *ctx,
+						  struct noise_initiation *out);
+/* Whether accept would take in now (timestamp newer, not within the flood limit). */
+bool noise_handshake_initiation_is_fresh(const struct noise_handshake *hs,
+					 const struct noise_initiation *in, uint64_t now_ns);
+bool __must_check noise_handshake_accept_initiation(struct noise_handshake *hs,
+						    const struct noise_initiation *in,
+						    uint64_t now_ns);
+/*
+ * Takes over the outcome of noise_handshake_create_response or _consume_response run on
+ * a copy of hs (`from`): state, ephemerals, hash, chaining key, remote index. The local
+ * index stays hs's; the caller checked that hs did not change since the copy.
+ */
+void noise_handshake_adopt(struct noise_handshake *hs, const struct noise_handshake *from);
+
 /* Responder, message 2. Fills everything but the macs. */
 bool __must_check noise_handshake_create_response(struct message_handshake_response *dst,
 						  struct noise_handshake *hs,

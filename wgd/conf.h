@@ -75,6 +75,7 @@ struct conf {
 	char *user;	   /* owned, or NULL */
 	char *admin_group; /* owned, or NULL: AdminGroup, who may use the UAPI socket */
 	bool save_config;
+	unsigned int threads; /* Threads=: crypt threads of the worker; 0 = not set (default) */
 };
 
 /* What a parse requires of the file; every key is accepted in both modes. */

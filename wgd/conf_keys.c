@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "wgd/conf_parse.h"
+#include "wgd/crypt_pool.h"
 
 enum {
 	CONF_MIN_MTU = 68,	 /* RFC 791: every IPv4 link carries 68 bytes */
@@ -426,6 +427,18 @@ static bool parse_admin_group(struct conf_parse *p, const char *v)
 	return p->conf->admin_group ? true : conf_oom(p);
 }
 
+/* Threads = N (1..64: 1 is the single-threaded data path) or auto (one per online CPU). */
+static bool parse_threads(struct conf_parse *p, const char *v)
+{
+	uint32_t n = 0;
+
+	if (strcasecmp(v, "auto") && (!parse_number(v, false, CRYPT_POOL_MAX_THREADS, &n) || n < 1))
+		return conf_fail(p, "invalid Threads `%s' (expected auto or 1-%d)", v,
+				 CRYPT_POOL_MAX_THREADS);
+	p->conf->threads = n;
+	return true;
+}
+
 /* --- [Peer] keys --------------------------------------------------------------------- */
 
 static bool parse_public_key(struct conf_parse *p, const char *v)
@@ -717,6 +730,7 @@ static const struct conf_key keys[] = {
 	{ "SaveConfig", CONF_SECTION_INTERFACE, CONF_SLOT_SAVE_CONFIG, parse_save_config },
 	{ "User", CONF_SECTION_INTERFACE, CONF_SLOT_USER, parse_user },
 	{ "AdminGroup", CONF_SECTION_INTERFACE, CONF_SLOT_ADMIN_GROUP, parse_admin_group },
+	{ "Threads", CONF_SECTION_INTERFACE, CONF_SLOT_THREADS, parse_threads },
 	{ "PublicKey", CONF_SECTION_PEER, CONF_SLOT_PUBLIC_KEY, parse_public_key },
 	{ "PresharedKey", CONF_SECTION_PEER, CONF_SLOT_PRESHARED_KEY, parse_preshared_key },
 	{ "PresharedKeyFile", CONF_SECTION_PEER, CONF_SLOT_PRESHARED_KEY,

@@ -19,6 +19,7 @@
 #include "netlink/rtnl.h"
 #include "wgd/aead.h"
 #include "wgd/clock.h"
+#include "wgd/crypt_data.h"
 #include "wgd/gso.h"
 #include "wgd/log.h"
 #include "wgd/peer.h"
@@ -422,7 +423,7 @@ static void device_open(struct device *dev, uint64_t now_ns)
 		if (p->persistent_keepalive_s)
 			send_keepalive(p, now_ns);
 	}
-	send_flush(dev);
+	send_commit(dev);
 }
 
 void device_set_up(struct device *dev, bool up, uint64_t now_ns)
@@ -442,6 +443,7 @@ void device_destroy(struct device *dev)
 {
 	if (!dev)
 		return;
+	crypt_data_disable(dev); /* gives gso_buf back */
 	while (dev->peers_first)
 		device_remove_peer(dev, dev->peers_first);
 	if (dev->loop) {
@@ -566,7 +568,7 @@ void device_tun_readable(struct device *dev, uint64_t now_ns)
 	for (unsigned int i = 0; i < DEVICE_BATCH; i++) {
 		n = tun_read_frame(dev->tun_fd, frame, PACKET_IP_MAX + hlen);
 		if (n == -EBADFD) {
-			send_flush(dev);
+			send_commit(dev);
 			link_gone(dev);
 			return;
 		}
@@ -578,7 +580,7 @@ void device_tun_readable(struct device *dev, uint64_t now_ns)
 			memcpy(&h, frame, sizeof(h));
 		tun_frame(dev, &h, (size_t)n - hlen, now_ns);
 	}
-	send_flush(dev);
+	send_commit(dev);
 	device_rearm(dev);
 }
 
@@ -626,6 +628,8 @@ unsigned int device_handshakes_run(struct device *dev, uint64_t now_ns)
 	struct hsqueue_entry *e;
 	unsigned int n;
 
+	if (dev->crypt)
+		return crypt_handshakes_run(dev, now_ns);
 	for (n = 0; n < HSQUEUE_BUDGET && (e = hsqueue_peek(&dev->hsq)); n++) {
 		receive_message(dev, e->type, e->buf, e->len, &e->from, now_ns);
 		hsqueue_pop(&dev->hsq);
@@ -644,6 +648,10 @@ void device_udp_readable(struct device *dev, int fd, uint64_t now_ns)
 	size_t seg, len;
 	ssize_t n;
 
+	if (dev->crypt) {
+		crypt_data_udp_readable(dev, fd, now_ns);
+		return;
+	}
 	for (unsigned int i = 0; i < DEVICE_BATCH; i++) {
 		n = udp_socket_recv_segments(fd, dev->rx_buf, PACKET_RX_BUF_LEN, &from, &seg);
 		if (n == -EMSGSIZE)

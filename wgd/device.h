@@ -122,7 +122,8 @@ struct device {
 	 * IPv4 source checked at an older generation is checked again before its next use.
 	 */
 	uint32_t route_gen;
-	struct rtnl *route_nl; /* for those checks; opened with the device */
+	struct rtnl *route_nl;	  /* for those checks; opened with the device */
+	struct crypt_data *crypt; /* crypt threads (wgd/crypt_data.h); NULL: one thread */
 };
 
 #define device_for_each_peer(dev, p) for ((p) = (dev)->peers_first; (p); (p) = (p)->next)

@@ -23,6 +23,10 @@ struct device;
 struct peer;
 struct endpoint;
 struct gso_packet;
+struct noise_keypair;
+struct noise_handshake;
+struct noise_initiation;
+struct message_handshake_response;
 
 enum packet_sizes {
 	PACKET_IP_MAX = 65535, /* the largest IPv4/IPv6 packet a TUN read can return */
@@ -86,10 +90,23 @@ void send_tun_gso(struct device *dev, const struct gso_packet *gp, uint64_t now_
  * messages leave in the order they were sealed.
  */
 void send_flush(struct device *dev);
+/*
+ * send_flush, then with crypt threads (wgd/crypt_data.h) seals and sends everything the
+ * burst recorded. The TUN read loop calls it at the end of a burst; so does every send
+ * that does not go through the batches, first, so order is kept.
+ */
+void send_commit(struct device *dev);
 /* Initiates a handshake unless one went out less than REKEY_TIMEOUT ago. */
 void send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t now_ns);
 /* Responder: creates the response, derives the session ("next" slot), sends. */
 void send_handshake_response(struct peer *peer, uint64_t now_ns);
+/*
+ * As send_handshake_response for a response a crypt thread made (crypt_hs.c) on a copy
+ * of the peer's handshake (`prepared`, after the same accepted initiation): takes over
+ * its state, gives it a fresh local index (msg's sender_index too), then as above.
+ */
+void send_handshake_response_prepared(struct peer *peer, struct message_handshake_response *msg,
+				      const struct noise_handshake *prepared, uint64_t now_ns);
 /* Replies to a handshake message `msg` from `to` with a cookie (under load). */
 void send_cookie_reply(struct device *dev, const uint8_t *msg, size_t len, uint32_t sender_index,
 		       struct endpoint *to, uint64_t now_ns);
@@ -115,6 +132,35 @@ enum message_type receive_classify(const uint8_t *buf, size_t len);
  * for us from junk before it is queued. False without a private key.
  */
 bool receive_mac1_valid(struct device *dev, const uint8_t *buf, size_t len);
+
+/*
+ * For the crypt threads (crypt_data.c): the keypair that may open data message buf, or
+ * NULL when the message is to be dropped (*peer is set either way); then, on the loop
+ * thread and in read order, the rest of the path for a message that data_open
+ * authenticated elsewhere (plain_len and nonce are what it returned).
+ */
+struct noise_keypair *receive_data_keypair(struct device *dev, const uint8_t *buf, uint64_t now_ns,
+					   struct peer **peer);
+void receive_data_opened(struct device *dev, uint8_t *buf, size_t len, size_t plain_len,
+			 uint64_t nonce, struct endpoint *from, uint64_t now_ns);
+
+/*
+ * For the handshakes on crypt threads (crypt_hs.c). admitted: mac1, and under load mac2
+ * or a cookie reply, then the per-source limit (loop thread, in queue order). The lookup
+ * only reads the public-key table, so the threads may call it while the loop thread
+ * waits. Then, on the loop thread in queue order, the rest of the path of an initiation
+ * opened and answered on a copy (in, msg, prepared), and of a response consumed on a
+ * copy of the initiator's handshake (dropped if that changed meanwhile).
+ */
+bool receive_handshake_admitted(struct device *dev, const uint8_t *buf, size_t len,
+				struct endpoint *from, uint64_t now_ns);
+struct noise_handshake *receive_lookup_handshake(void *ctx, const uint8_t *remote_static);
+void receive_initiation_prepared(struct peer *p, const struct noise_initiation *in,
+				 struct message_handshake_response *msg,
+				 const struct noise_handshake *prepared, size_t len,
+				 struct endpoint *from, uint64_t now_ns);
+void receive_response_prepared(struct peer *p, const struct noise_handshake *consumed, size_t len,
+			       struct endpoint *from, uint64_t now_ns);
 
 /* Processes one datagram from `from`; buf is dev->rx_buf and may be decrypted in place. */
 void receive_datagram(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,

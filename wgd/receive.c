@@ -99,8 +99,7 @@ static const void *endpoint_ip(const struct endpoint *ep)
 	return &ep->addr.in6.sin6_addr;
 }
 
-static struct noise_handshake *lookup_handshake(void *ctx,
-						const uint8_t remote_static[NOISE_PUBLIC_KEY_LEN])
+struct noise_handshake *receive_lookup_handshake(void *ctx, const uint8_t *remote_static)
 {
 	struct peer *p = device_lookup_peer(ctx, remote_static);
 
@@ -115,7 +114,8 @@ static struct peer *receive_initiation(struct device *dev, const uint8_t *buf,
 	struct noise_handshake *hs;
 	struct peer *p;
 
-	hs = noise_handshake_consume_initiation(m, &dev->identity, lookup_handshake, dev, now_ns);
+	hs = noise_handshake_consume_initiation(m, &dev->identity, receive_lookup_handshake, dev,
+						now_ns);
 	if (!hs) {
 		log_verbose_rl(&rl, "Invalid handshake initiation");
 		return NULL;
@@ -126,6 +126,24 @@ static struct peer *receive_initiation(struct device *dev, const uint8_t *buf,
 		       (unsigned long long)p->id);
 	send_handshake_response(p, now_ns);
 	return p;
+}
+
+/* A response consumed: roaming, the session (current at once), the timers. */
+static bool response_consumed(struct peer *p, struct endpoint *from, uint64_t now_ns)
+{
+	static struct log_ratelimit rl;
+	bool confirm;
+
+	peer_set_endpoint(p, from);
+	log_verbose_rl(&rl, "Receiving handshake response from peer %llu",
+		       (unsigned long long)p->id);
+	confirm = noise_handshake_begin_session(&p->handshake, &p->keypairs, now_ns);
+	peer_sync_indices(p);
+	if (confirm) {
+		timers_event_session_derived(p, now_ns);
+		timers_event_handshake_complete(p, now_ns);
+	}
+	return confirm;
 }
 
 /* *confirm: a session began and the caller must confirm it once the timers are updated. */
@@ -140,15 +158,7 @@ static struct peer *receive_response(struct device *dev, const uint8_t *buf, str
 		log_verbose_rl(&rl, "Invalid handshake response");
 		return NULL;
 	}
-	peer_set_endpoint(p, from);
-	log_verbose_rl(&rl, "Receiving handshake response from peer %llu",
-		       (unsigned long long)p->id);
-	*confirm = noise_handshake_begin_session(&p->handshake, &p->keypairs, now_ns);
-	peer_sync_indices(p);
-	if (*confirm) {
-		timers_event_session_derived(p, now_ns);
-		timers_event_handshake_complete(p, now_ns);
-	}
+	*confirm = response_consumed(p, from, now_ns);
 	return p;
 }
 
@@ -162,8 +172,8 @@ bool receive_mac1_valid(struct device *dev, const uint8_t *buf, size_t len)
 /*
  * mac1 always (checked again: the key may have changed while the message was queued);
  * under load mac2 or a cookie reply, then the per-source limit. */
-static bool handshake_admitted(struct device *dev, const uint8_t *buf, size_t len,
-			       struct endpoint *from, uint64_t now_ns)
+bool receive_handshake_admitted(struct device *dev, const uint8_t *buf, size_t len,
+				struct endpoint *from, uint64_t now_ns)
 {
 	static struct log_ratelimit rl;
 	bool under_load = is_under_load(dev, now_ns);
@@ -205,24 +215,63 @@ static void received_authenticated(struct peer *p, size_t len, uint64_t now_ns)
 	timers_event_any_authenticated_packet_traversal(p, now_ns);
 }
 
+/* After a handshake message from p: the receive timers, then a new session's confirmation. */
+static void received_authenticated_after(struct peer *p, bool confirm, size_t len, uint64_t now_ns)
+{
+	received_authenticated(p, len, now_ns);
+	/* Staged packets confirm the new session; with none queued, a keepalive does. */
+	if (confirm)
+		send_keepalive(p, now_ns);
+}
+
 static void receive_handshake(struct device *dev, enum message_type type, const uint8_t *buf,
 			      size_t len, struct endpoint *from, uint64_t now_ns)
 {
 	bool confirm = false;
 	struct peer *p;
 
-	if (!handshake_admitted(dev, buf, len, from, now_ns))
+	if (!receive_handshake_admitted(dev, buf, len, from, now_ns))
 		return;
 	if (type == MESSAGE_HANDSHAKE_INITIATION)
 		p = receive_initiation(dev, buf, from, now_ns);
 	else
 		p = receive_response(dev, buf, from, now_ns, &confirm);
-	if (!p)
+	if (p)
+		received_authenticated_after(p, confirm, len, now_ns);
+}
+
+void receive_initiation_prepared(struct peer *p, const struct noise_initiation *in,
+				 struct message_handshake_response *msg,
+				 const struct noise_handshake *prepared, size_t len,
+				 struct endpoint *from, uint64_t now_ns)
+{
+	static struct log_ratelimit rl;
+
+	/* checked again: an initiation of the same batch may have been taken meanwhile */
+	if (!noise_handshake_accept_initiation(&p->handshake, in, now_ns)) {
+		log_verbose_rl(&rl, "Invalid handshake initiation");
 		return;
+	}
+	peer_set_endpoint(p, from);
+	log_verbose_rl(&rl, "Receiving handshake initiation from peer %llu",
+		       (unsigned long long)p->id);
+	send_handshake_response_prepared(p, msg, prepared, now_ns);
 	received_authenticated(p, len, now_ns);
-	/* Staged packets confirm the new session; with none queued, a keepalive does. */
-	if (confirm)
-		send_keepalive(p, now_ns);
+}
+
+void receive_response_prepared(struct peer *p, const struct noise_handshake *consumed, size_t len,
+			       struct endpoint *from, uint64_t now_ns)
+{
+	static struct log_ratelimit rl;
+
+	/* the copy is stale if a new initiation (a new local index) or a session came since */
+	if (p->handshake.state != HANDSHAKE_CREATED_INITIATION ||
+	    p->handshake.local_index != consumed->local_index) {
+		log_verbose_rl(&rl, "Invalid handshake response");
+		return;
+	}
+	noise_handshake_adopt(&p->handshake, consumed);
+	received_authenticated_after(p, response_consumed(p, from, now_ns), len, now_ns);
 }
 
 static void receive_cookie(struct device *dev, const uint8_t *buf, uint64_t now_ns)
@@ -309,22 +358,17 @@ static void deliver_data(struct peer *p, uint8_t *pkt, size_t plain_len, size_t 
 	p->rx_bytes += msg_len;
 }
 
-static void receive_data(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,
-			 uint64_t now_ns)
+/*
+ * What follows a successful data_open: the replay window (after authentication), roaming,
+ * key confirmation, delivery. On the loop thread, whichever thread opened the message.
+ */
+static void receive_data_accept(struct peer *p, struct noise_keypair *kp, uint8_t *buf, size_t len,
+				size_t plain_len, uint64_t nonce, struct endpoint *from,
+				uint64_t now_ns)
 {
 	static struct log_ratelimit rl;
-	const struct message_data *m = (const void *)buf;
-	uint32_t index = le32toh(m->key_idx);
-	struct peer *p = index_table_lookup(&dev->index, index);
-	struct noise_keypair *kp = p ? noise_keypairs_lookup(&p->keypairs, index) : NULL;
-	size_t plain_len;
-	uint64_t nonce;
 	bool confirmed;
 
-	if (!kp || !data_keypair_can_receive(kp, now_ns))
-		return;
-	if (!aead_open(dev->aead, buf, len, kp->receiving.key, &plain_len, &nonce))
-		return;
 	if (!replay_counter_validate(&kp->receiving_counter, nonce)) {
 		log_verbose_rl(&rl, "Packet from peer %llu has invalid nonce %llu",
 			       (unsigned long long)p->id, (unsigned long long)nonce);
@@ -342,6 +386,47 @@ static void receive_data(struct device *dev, uint8_t *buf, size_t len, struct en
 	if (confirmed)
 		send_staged_packets(p, now_ns);
 	keep_key_fresh(p, now_ns);
+}
+
+struct noise_keypair *receive_data_keypair(struct device *dev, const uint8_t *buf, uint64_t now_ns,
+					   struct peer **peer)
+{
+	const struct message_data *m = (const void *)buf;
+	uint32_t index = le32toh(m->key_idx);
+	struct peer *p = index_table_lookup(&dev->index, index);
+	struct noise_keypair *kp = p ? noise_keypairs_lookup(&p->keypairs, index) : NULL;
+
+	*peer = p;
+	return kp && data_keypair_can_receive(kp, now_ns) ? kp : NULL;
+}
+
+static void receive_data(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,
+			 uint64_t now_ns)
+{
+	struct peer *p;
+	struct noise_keypair *kp = receive_data_keypair(dev, buf, now_ns, &p);
+	size_t plain_len;
+	uint64_t nonce;
+
+	if (!kp)
+		return;
+	if (!aead_open(dev->aead, buf, len, kp->receiving.key, &plain_len, &nonce))
+		return;
+	receive_data_accept(p, kp, buf, len, plain_len, nonce, from, now_ns);
+}
+
+void receive_data_opened(struct device *dev, uint8_t *buf, size_t len, size_t plain_len,
+			 uint64_t nonce, struct endpoint *from, uint64_t now_ns)
+{
+	struct peer *p;
+	/*
+	 * Found again by index: a packet processed since the open may have moved the keypair
+	 * to another slot (confirmation) or dropped it; a local index names one keypair only.
+	 */
+	struct noise_keypair *kp = receive_data_keypair(dev, buf, now_ns, &p);
+
+	if (dev->is_up && kp)
+		receive_data_accept(p, kp, buf, len, plain_len, nonce, from, now_ns);
 }
 
 void receive_datagram(struct device *dev, uint8_t *buf, size_t len, struct endpoint *from,

@@ -273,6 +273,8 @@ int reload_apply(const char *ifname, const char *path, struct conf *current, str
 		log_info("Reload: User= takes effect only when wgd starts again");
 	if (!same_user(current->admin_group, r.next.admin_group))
 		log_info("Reload: AdminGroup= takes effect only when wgd starts again");
+	if (current->threads != r.next.threads)
+		log_info("Reload: Threads= takes effect only when wgd starts again");
 	ret = ifconfig_sync(ic, &r.next);
 	summarize(&res->summary, &r.plan);
 	conf_clear(current);

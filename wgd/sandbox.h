@@ -14,8 +14,9 @@
 #endif
 
 /*
- * Installs the filter on the calling process, which must be single-threaded and have
- * PR_SET_NO_NEW_PRIVS set (privs_drop does). Irreversible. Returns 0, or -errno with
+ * Installs the filter on every thread of the calling process (SECCOMP_FILTER_FLAG_TSYNC:
+ * the crypt threads exist already), which must have PR_SET_NO_NEW_PRIVS set (privs_drop
+ * does). Irreversible. Returns 0, or -errno with
  * *what naming the step that failed (a static string); the caller must then exit
  * rather than serve unconfined.
  */

@@ -7,6 +7,7 @@
  * when a keypair is ready. No allocation here beyond the staged-packet pool.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 #include "crypto/key.h"
 #include "crypto/noise.h"
 #include "wgd/aead.h"
+#include "wgd/crypt_data.h"
 #include "wgd/device.h"
 #include "wgd/gso.h"
 #include "wgd/log.h"
@@ -30,9 +32,16 @@ static bool has_expired(uint64_t birth_ns, uint64_t age_ns, uint64_t now_ns)
 }
 
 /* Hands len bytes of sealed messages, each seg bytes but the last, to the socket. */
-static bool send_batch(struct peer *peer, const uint8_t *buf, size_t len, size_t seg)
+static bool send_batch(struct peer *peer, uint8_t *buf, size_t len, size_t seg)
 {
-	int ret = device_udp_send_segments(peer->device, &peer->endpoint, buf, len, seg);
+	int ret;
+
+	/* with crypt threads the batch is sent, sealed, at the next send_commit */
+	if (peer->device->crypt) {
+		crypt_data_add_send(peer->device, peer, buf, len, seg);
+		return true;
+	}
+	ret = device_udp_send_segments(peer->device, &peer->endpoint, buf, len, seg);
 
 	if (ret == 0)
 		peer->tx_bytes += len;
@@ -48,12 +57,33 @@ void send_flush(struct device *dev)
 	dev->tx_peer = NULL;
 }
 
+void send_commit(struct device *dev)
+{
+	send_flush(dev);
+	if (dev->crypt)
+		crypt_data_commit(dev);
+}
+
+/*
+ * Seals a message of a GSO batch in place, or with crypt threads records it to be sealed
+ * at the next send_commit. Returns the message length.
+ */
+static size_t seal_batched(struct device *dev, uint8_t *msg, size_t len, size_t padded,
+			   const struct noise_keypair *kp, uint64_t nonce)
+{
+	if (!dev->crypt)
+		return aead_seal(dev->aead, msg, len, padded, kp->sending.key, kp->remote_index,
+				 nonce);
+	crypt_data_add_seal(dev, msg, len, padded, kp->sending.key, kp->remote_index, nonce);
+	return message_data_len(padded);
+}
+
 int send_to_peer(struct peer *peer, const void *buf, size_t len)
 {
 	struct device *dev = peer->device;
 	int ret;
 
-	send_flush(dev);
+	send_commit(dev);
 	ret = dev->io.udp_send(dev, &peer->endpoint, buf, len);
 
 	if (ret == 0)
@@ -91,20 +121,13 @@ void send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t now_ns
 	timers_event_handshake_initiated(peer, now_ns);
 }
 
-void send_handshake_response(struct peer *peer, uint64_t now_ns)
+/* The end of a response made here or on a crypt thread: macs, session ("next"), send. */
+static void send_response_made(struct peer *peer, struct message_handshake_response *msg,
+			       uint64_t now_ns)
 {
 	static struct log_ratelimit rl;
-	struct device *dev = peer->device;
-	struct message_handshake_response msg;
-	uint32_t index;
 
-	peer->last_sent_handshake_ns = now_ns;
-	index = peer_new_index(peer);
-	if (!noise_handshake_create_response(&msg, &peer->handshake, &dev->identity, index)) {
-		peer_sync_indices(peer);
-		return;
-	}
-	cookie_add_mac_to_packet((uint8_t *)&msg, sizeof(msg), &peer->cookie, now_ns);
+	cookie_add_mac_to_packet((uint8_t *)msg, sizeof(*msg), &peer->cookie, now_ns);
 	/* The responder's keypair waits in "next" until the initiator's data confirms it. */
 	if (!noise_handshake_begin_session(&peer->handshake, &peer->keypairs, now_ns)) {
 		peer_sync_indices(peer);
@@ -116,7 +139,35 @@ void send_handshake_response(struct peer *peer, uint64_t now_ns)
 	timers_event_session_derived(peer, now_ns);
 	timers_event_any_authenticated_packet_traversal(peer, now_ns);
 	timers_event_any_authenticated_packet_sent(peer, now_ns);
-	(void)send_to_peer(peer, &msg, sizeof(msg));
+	(void)send_to_peer(peer, msg, sizeof(*msg));
+}
+
+void send_handshake_response(struct peer *peer, uint64_t now_ns)
+{
+	struct device *dev = peer->device;
+	struct message_handshake_response msg;
+	uint32_t index;
+
+	peer->last_sent_handshake_ns = now_ns;
+	index = peer_new_index(peer);
+	if (!noise_handshake_create_response(&msg, &peer->handshake, &dev->identity, index)) {
+		peer_sync_indices(peer);
+		return;
+	}
+	send_response_made(peer, &msg, now_ns);
+}
+
+void send_handshake_response_prepared(struct peer *peer, struct message_handshake_response *msg,
+				      const struct noise_handshake *prepared, uint64_t now_ns)
+{
+	uint32_t index;
+
+	peer->last_sent_handshake_ns = now_ns;
+	index = peer_new_index(peer);
+	noise_handshake_adopt(&peer->handshake, prepared);
+	peer->handshake.local_index = index;
+	msg->sender_index = htole32(index);
+	send_response_made(peer, msg, now_ns);
 }
 
 void send_cookie_reply(struct device *dev, const uint8_t *msg, size_t len, uint32_t sender_index,
@@ -401,8 +452,7 @@ static void seal_pending(struct peer *peer, const uint8_t *pkt, size_t len, uint
 	     dev->tx_off + msg_len > UDP_SOCKET_GSO_MAX_BYTES))
 		send_flush(dev);
 	memcpy(dev->gso_buf + dev->tx_off + sizeof(struct message_data), pkt, len);
-	(void)aead_seal(dev->aead, dev->gso_buf + dev->tx_off, len, padded, kp->sending.key,
-			kp->remote_index, nonce);
+	(void)seal_batched(dev, dev->gso_buf + dev->tx_off, len, padded, kp, nonce);
 	if (!dev->tx_count) {
 		dev->tx_peer = peer;
 		dev->tx_seg = msg_len;
@@ -465,8 +515,7 @@ static unsigned int seal_segments(struct peer *peer, const struct gso_packet *gp
 			timers_event_any_authenticated_packet_sent(peer, now_ns);
 		}
 		(void)gso_segment(gp, i, dev->gso_buf + off + sizeof(struct message_data));
-		(void)aead_seal(dev->aead, dev->gso_buf + off, plain, padded, kp->sending.key,
-				kp->remote_index, nonce);
+		(void)seal_batched(dev, dev->gso_buf + off, plain, padded, kp, nonce);
 		if (!n)
 			seg = msg_len;
 		off += msg_len;
@@ -479,9 +528,9 @@ static unsigned int seal_segments(struct peer *peer, const struct gso_packet *gp
 
 void send_tun_gso(struct device *dev, const struct gso_packet *gp, uint64_t now_ns)
 {
-	uint8_t *scratch = dev->gso_buf + sizeof(struct message_data);
 	struct peer *peer = route(dev, gp->pkt, gp->len);
 	unsigned int i = 0;
+	uint8_t *scratch;
 
 	send_flush(dev); /* gso_buf is needed here */
 	if (!peer)
@@ -493,7 +542,11 @@ void send_tun_gso(struct device *dev, const struct gso_packet *gp, uint64_t now_
 		if (i == gp->segments)
 			return;
 	}
-	/* No session (or a queue ahead): stage the rest in order, then flush as usual. */
+	/*
+	 * No session (or a queue ahead): stage the rest in order, then flush as usual. With
+	 * crypt threads gso_buf has moved past the batches recorded above.
+	 */
+	scratch = dev->gso_buf + sizeof(struct message_data);
 	for (; i < gp->segments; i++)
 		stage_or_handshake(peer, scratch, gso_segment(gp, i, scratch), now_ns);
 	send_staged_packets(peer, now_ns);

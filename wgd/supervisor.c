@@ -254,6 +254,7 @@ static int worker_child(struct supervisor *s, pid_t supervisor, int tun_fd, int 
 		.has_admin_gid = s->o->has_admin_gid,
 		.admin_gid = s->o->admin_gid,
 		.is_daemon = s->ready_fd >= 0,
+		.threads = s->conf ? s->conf->threads : 0,
 	};
 
 	close(ready[0]);

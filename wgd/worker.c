@@ -18,6 +18,7 @@
 
 #include "netlink/rtnl_watch.h"
 #include "wgd/clock.h"
+#include "wgd/crypt_data.h"
 #include "wgd/device.h"
 #include "wgd/log.h"
 #include "wgd/loop.h"
@@ -257,6 +258,21 @@ static void report_ready(struct worker *w)
 	close_fd(&w->ready_fd);
 }
 
+/*
+ * The crypt threads, before the sandbox (which allows no clone) and before any packet;
+ * one thread is the single-threaded path and starts none.
+ */
+static int start_threads(struct device *dev, unsigned int threads)
+{
+	unsigned int n = threads ? threads : crypt_data_default_threads();
+	int ret = crypt_data_enable(dev, n);
+
+	if (ret < 0)
+		fprintf(stderr, "wgd: cannot start %u crypt threads for `%s': %s\n", n, dev->ifname,
+			strerror(-ret));
+	return ret;
+}
+
 static int setup(struct worker *w, const struct worker_args *a, int *uapi_fd)
 {
 	static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
@@ -269,6 +285,9 @@ static int setup(struct worker *w, const struct worker_args *a, int *uapi_fd)
 		return ret;
 	}
 	w->dev->is_fwmark_refused = !a->has_net_admin;
+	ret = start_threads(w->dev, a->threads);
+	if (ret < 0)
+		return ret;
 	ret = watch_link(w);
 	if (ret < 0) {
 		fprintf(stderr, "wgd: cannot follow the link state of `%s': %s\n", a->ifname,
@@ -327,7 +346,8 @@ static int serve(const struct worker_args *a, struct rtnl_watch *away_watch)
 	if (setup(&w, a, &uapi_fd) < 0)
 		goto out_clear;
 	/* no port: a config applied next usually replaces the random one drawn so far */
-	log_info("Serving interface %s", w.dev->ifname);
+	log_info("Serving interface %s with %u crypt thread%s", w.dev->ifname,
+		 crypt_data_threads(w.dev), crypt_data_threads(w.dev) == 1 ? "" : "s");
 	ret = a->is_daemon ? log_to_syslog() : 0;
 	if (ret < 0)
 		log_error("Cannot put stdio on /dev/null: %s", strerror(-ret));

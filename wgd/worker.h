@@ -32,7 +32,8 @@ struct worker_args {
 	uid_t owner_uid;    /* the UAPI socket serves root, this user ... */
 	bool has_admin_gid; /* ... and, when set, members of admin_gid */
 	gid_t admin_gid;
-	bool is_daemon; /* stderr is a launcher's: log to syslog once serving (log.h) */
+	bool is_daemon;	      /* stderr is a launcher's: log to syslog once serving (log.h) */
+	unsigned int threads; /* crypt threads (Threads=); 0: crypt_data_default_threads() */
 };
 
 /*

@@ -25,10 +25,10 @@
 
 /* Keys used in the golden files, made with `wg genkey', `wg pubkey' and `wg genpsk'. */
 #define PRIV1 "kHwK5kV+Ft6YExF+aB+No99zfMONq0Q8W3kTO8M1Ml8="
-#define PUB2 "0LTcUeiZziPrl1lM7/gKkCswVqQD44XMpQgfN7UcOC4="
-#define PUB3 "IblErkag0CXWWzYCue1YWEPuV24+D3KMrq1B9SVoinE="
-#define PUB4 "NPSp95wQVdZIdzvBa1kCMOK393E7uazo2oDWzVYssHg="
-#define PSK1 "QILDbGsrH/2089E4JrUVr0Sw/6/Xwdonxy+MYyAoAUk="
+#define PUB2  "0LTcUeiZziPrl1lM7/gKkCswVqQD44XMpQgfN7UcOC4="
+#define PUB3  "IblErkag0CXWWzYCue1YWEPuV24+D3KMrq1B9SVoinE="
+#define PUB4  "NPSp95wQVdZIdzvBa1kCMOK393E7uazo2oDWzVYssHg="
+#define PSK1  "QILDbGsrH/2089E4JrUVr0Sw/6/Xwdonxy+MYyAoAUk="
 #define IFACE "[Interface]\nPrivateKey = " PRIV1 "\n"
 
 static char *slurp(const char *path)
@@ -134,8 +134,8 @@ static size_t list_confs(const char *dir, const char *prefix, char names[][128],
 		const char *d = ents[i]->d_name;
 		size_t len = strlen(d);
 
-		if (!strncmp(d, prefix, strlen(prefix)) && len > 5 && !strcmp(d + len - 5, ".conf") &&
-		    count < max && len < 128)
+		if (!strncmp(d, prefix, strlen(prefix)) && len > 5 &&
+		    !strcmp(d + len - 5, ".conf") && count < max && len < 128)
 			snprintf(names[count++], 128, "%.*s", (int)(len - 5), d);
 		free(ents[i]);
 	}
@@ -174,8 +174,7 @@ static void check_good(const char *dir, const char *name)
 	conf_clear(&c2);
 	/* a file good for wgd is read alike for wg's commands */
 	cr_assert(eq(int,
-		     conf_parse_file_mode(&c2, path, CONF_WG_SUBSET, err, sizeof(err), NULL, 0),
-		     0),
+		     conf_parse_file_mode(&c2, path, CONF_WG_SUBSET, err, sizeof(err), NULL, 0), 0),
 		  "%s in the wg subset: %s", path, err);
 	want = write_wg(&c);
 	got = write_wg(&c2);
@@ -244,8 +243,10 @@ static void check_bad(enum conf_mode mode)
 		cr_expect(eq(int, conf_parse_file_mode(&c, path, mode, err, sizeof(err), NULL, 0),
 			     -EINVAL),
 			  "%s", path);
-		cr_expect(zero(int, strncmp(err, GOLDEN "/", strlen(GOLDEN "/"))), "%s: %s", path, err);
-		cr_expect_str_eq(err + strlen(GOLDEN "/"), want, "%s:\n got %s\nwant %s", path, err, want);
+		cr_expect(zero(int, strncmp(err, GOLDEN "/", strlen(GOLDEN "/"))), "%s: %s", path,
+			  err);
+		cr_expect_str_eq(err + strlen(GOLDEN "/"), want, "%s:\n got %s\nwant %s", path, err,
+				 want);
 		cr_expect(is_cleared(&c), "%s: output not cleared", path);
 		free(want);
 	}
@@ -273,7 +274,8 @@ Test(conf, golden_files_all_checked)
 		for (size_t i = 0; i < n; i++) {
 			bool bad = !strncmp(names[i], "bad_", 4);
 
-			snprintf(path, sizeof(path), "%s/%s.%s", dirs[d], names[i], bad ? "err" : "wg");
+			snprintf(path, sizeof(path), "%s/%s.%s", dirs[d], names[i],
+				 bad ? "err" : "wg");
 			bool named = d == 1 || bad || !strncmp(names[i], "ok_", 3);
 
 			cr_expect(eq(int, exists(path), true), "no %s", path);
@@ -378,8 +380,8 @@ Test(conf, pitfall_indented_line_is_its_own_key)
 	char err[256];
 	struct conf c;
 
-	cr_assert(eq(int, parse(&c, IFACE "Address = 10.0.0.1/24\n\tListenPort = 5\n", err,
-				sizeof(err)),
+	cr_assert(eq(int,
+		     parse(&c, IFACE "Address = 10.0.0.1/24\n\tListenPort = 5\n", err, sizeof(err)),
 		     0),
 		  "%s", err);
 	cr_assert(eq(u16, c.dev.listen_port, 5));
@@ -411,14 +413,15 @@ Test(conf, flags_as_wg_reads_the_file)
 	char err[256];
 	struct conf c;
 
-	cr_assert(eq(int, conf_parse_file(&c, GOLDEN "/ok_every_key.conf", err, sizeof(err), NULL, 0),
+	cr_assert(eq(int,
+		     conf_parse_file(&c, GOLDEN "/ok_every_key.conf", err, sizeof(err), NULL, 0),
 		     0),
 		  "%s", err);
 	cr_assert(eq(uint, c.dev.flags,
 		     CFG_DEV_HAS_PRIVATE_KEY | CFG_DEV_HAS_LISTEN_PORT | CFG_DEV_HAS_FWMARK));
 	cr_assert(eq(uint, c.dev.peers[0].flags,
-		     CFG_PEER_REPLACE_ALLOWEDIPS | CFG_PEER_HAS_PRESHARED_KEY | CFG_PEER_HAS_ENDPOINT |
-			     CFG_PEER_HAS_PERSISTENT_KEEPALIVE));
+		     CFG_PEER_REPLACE_ALLOWEDIPS | CFG_PEER_HAS_PRESHARED_KEY |
+			     CFG_PEER_HAS_ENDPOINT | CFG_PEER_HAS_PERSISTENT_KEEPALIVE));
 	/* "PersistentKeepalive = off" still sets the value (to 0), as wg(8) does */
 	cr_assert(eq(uint, c.dev.peers[1].flags,
 		     CFG_PEER_REPLACE_ALLOWEDIPS | CFG_PEER_HAS_ENDPOINT |
@@ -441,9 +444,10 @@ Test(conf, flags_as_wg_reads_the_file)
 	cr_assert(eq(u16, c.dev.listen_port, 0));
 	cr_assert(eq(u32, c.dev.fwmark, 0));
 	conf_clear(&c);
-	cr_assert(eq(int, parse(&c, "[Interface]\nFwMark = 0\nPrivateKeyFile = " GOLDEN
-				    "/keys/priv5.key\n",
-				err, sizeof(err)),
+	cr_assert(eq(int,
+		     parse(&c,
+			   "[Interface]\nFwMark = 0\nPrivateKeyFile = " GOLDEN "/keys/priv5.key\n",
+			   err, sizeof(err)),
 		     0),
 		  "%s", err);
 	cr_assert(eq(uint, c.dev.flags, CFG_DEV_HAS_PRIVATE_KEY | CFG_DEV_HAS_FWMARK));
@@ -464,7 +468,8 @@ Test(conf, wg_subset_takes_what_wg_takes)
 	static const uint8_t zero[KEY_LEN];
 	const char *want_err[] = { "missing [Interface] section", "missing [Interface] section",
 				   "[Interface] without PrivateKey", "PrivateKey is all zeros" };
-	const unsigned int want_flags[] = { 0, 0, CFG_DEV_HAS_LISTEN_PORT, CFG_DEV_HAS_PRIVATE_KEY };
+	const unsigned int want_flags[] = { 0, 0, CFG_DEV_HAS_LISTEN_PORT,
+					    CFG_DEV_HAS_PRIVATE_KEY };
 	const size_t want_peers[] = { 0, 1, 1, 0 };
 	char path[256], err[256];
 	struct conf c;
@@ -483,8 +488,9 @@ Test(conf, wg_subset_takes_what_wg_takes)
 		cr_expect(zero(int, memcmp(c.dev.private_key, zero, KEY_LEN)), "%s", path);
 		conf_clear(&c);
 	}
-	cr_assert(eq(int, conf_parse_file_mode(&c, GOLDEN "/bad_no_private.conf", CONF_WG_SUBSET,
-					       err, sizeof(err), NULL, 0),
+	cr_assert(eq(int,
+		     conf_parse_file_mode(&c, GOLDEN "/bad_no_private.conf", CONF_WG_SUBSET, err,
+					  sizeof(err), NULL, 0),
 		     0));
 	cr_assert(eq(u16, c.dev.listen_port, 51820));
 	conf_clear(&c);
@@ -504,9 +510,10 @@ Test(conf, wg_subset_string)
 	cr_assert(eq(sz, c.dev.peers_len, 1));
 	cr_assert(eq(sz, c.dev.peers[0].allowedips_len, 1));
 	conf_clear(&c);
-	cr_assert(eq(int, parse_wg(&c, "[Interface]\nListenPort = 1\nListenPort = 2\n", err,
-				   sizeof(err)),
-		     -EINVAL));
+	cr_assert(
+		eq(int,
+		   parse_wg(&c, "[Interface]\nListenPort = 1\nListenPort = 2\n", err, sizeof(err)),
+		   -EINVAL));
 	cr_assert_str_eq(err, "t.conf:3: ListenPort given twice (first at line 2)");
 	cr_assert(eq(int, parse_wg(&c, "ListenPort = 1\n", err, sizeof(err)), -EINVAL));
 	cr_assert_str_eq(err, "t.conf:1: key `ListenPort' outside a section");
@@ -598,7 +605,8 @@ Test(conf, nul_byte_rejected)
 
 Test(conf, string_needs_no_terminator)
 {
-	static const char text[] = IFACE "ListenPort = 1234" "5 and more";
+	static const char text[] = IFACE "ListenPort = 1234"
+					 "5 and more";
 	char err[256];
 	struct conf c;
 
@@ -627,7 +635,8 @@ Test(conf, file_errors)
 	char err[256];
 	struct conf c;
 
-	cr_assert(eq(int, conf_parse_file(&c, GOLDEN "/nonexistent.conf", err, sizeof(err), NULL, 0),
+	cr_assert(eq(int,
+		     conf_parse_file(&c, GOLDEN "/nonexistent.conf", err, sizeof(err), NULL, 0),
 		     -ENOENT));
 	cr_assert_str_eq(err, GOLDEN "/nonexistent.conf: No such file or directory");
 	cr_assert(eq(int, conf_parse_file(&c, GOLDEN, err, sizeof(err), NULL, 0), -EISDIR));
@@ -642,8 +651,9 @@ Test(conf, key_file_relative_to_name)
 	char err[256];
 	struct conf c;
 
-	cr_assert(eq(int, conf_parse_string(&c, "<stdin>", text, strlen(text), err, sizeof(err)), 0),
-		  "%s", err);
+	cr_assert(
+		eq(int, conf_parse_string(&c, "<stdin>", text, strlen(text), err, sizeof(err)), 0),
+		"%s", err);
 	cr_assert(eq(int, key_is_zero(c.dev.private_key), 0));
 	conf_clear(&c);
 }
@@ -718,7 +728,8 @@ Test(conf, warnings)
 		 "%s: warning: holds a preshared key but is readable by group or others\n", conf);
 	cr_assert_str_eq(parse_warn(conf, 1024), want);
 
-	write_file(conf, IFACE "[Peer]\nPublicKey = " PUB2 "\nAllowedIPs = 10.0.0.0/8, 10.1.2.3/16\n",
+	write_file(conf,
+		   IFACE "[Peer]\nPublicKey = " PUB2 "\nAllowedIPs = 10.0.0.0/8, 10.1.2.3/16\n",
 		   0600);
 	snprintf(want, sizeof(want),
 		 "%s:5: warning: AllowedIPs entry `10.1.2.3/16' has a nonzero host part\n", conf);
@@ -743,7 +754,8 @@ Test(conf, clear_is_idempotent)
 	char err[256];
 	struct conf c;
 
-	cr_assert(eq(int, conf_parse_file(&c, GOLDEN "/ok_every_key.conf", err, sizeof(err), NULL, 0),
+	cr_assert(eq(int,
+		     conf_parse_file(&c, GOLDEN "/ok_every_key.conf", err, sizeof(err), NULL, 0),
 		     0));
 	conf_clear(&c);
 	cr_assert(is_cleared(&c));
@@ -765,10 +777,42 @@ Test(conf, write_peer_endpoint_text)
 	cr_assert(eq(int, conf_write_peer(m, &peer, "vpn.example.org:51820"), 0));
 	cr_assert(eq(int, conf_write_peer(m, &peer, NULL), 0));
 	fclose(m);
-	cr_assert_str_eq(buf,
-		     "[Peer]\nPublicKey = AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n"
-		     "Endpoint = vpn.example.org:51820\n"
-		     "[Peer]\nPublicKey = AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n"
-		     "Endpoint = 0.0.0.0:1\n");
+	cr_assert_str_eq(buf, "[Peer]\nPublicKey = AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n"
+			      "Endpoint = vpn.example.org:51820\n"
+			      "[Peer]\nPublicKey = AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n"
+			      "Endpoint = 0.0.0.0:1\n");
 	free(buf);
+}
+
+/* Threads = 1..64 or auto (0: the default); anything else one FILE:LINE error. */
+Test(conf, threads_key)
+{
+	static const struct {
+		const char *value;
+		int ret;
+		unsigned int threads;
+	} cases[] = {
+		{ "1", 0, 1 },	      { "2", 0, 2 },	    { "64", 0, 64 },
+		{ "auto", 0, 0 },     { "AUTO", 0, 0 },	    { "0", -EINVAL, 0 },
+		{ "65", -EINVAL, 0 }, { "-1", -EINVAL, 0 }, { "2x", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },
+	};
+	char text[512], err[256];
+	struct conf c;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), IFACE "Threads = %s\n", cases[i].value);
+		err[0] = 0;
+		cr_assert(eq(int, parse(&c, text, err, sizeof(err)), cases[i].ret), "`%s': %s",
+			  cases[i].value, err);
+		if (cases[i].ret) {
+			cr_assert(not(eq(ptr, strstr(err, "t.conf:"), NULL)), "%s", err);
+			cr_assert(not(eq(ptr, strstr(err, "Threads"), NULL)), "%s", err);
+			continue;
+		}
+		cr_assert(eq(u32, c.threads, cases[i].threads), "`%s'", cases[i].value);
+		conf_clear(&c);
+	}
+	snprintf(text, sizeof(text), IFACE "Threads = 2\nThreads = 3\n");
+	cr_assert(eq(int, parse(&c, text, err, sizeof(err)), -EINVAL), "a second Threads");
 }

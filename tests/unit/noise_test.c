@@ -145,6 +145,7 @@ static void cacophony_message1(struct cacophony_party *i, struct cacophony_party
 	size_t plen = unhex(payload, sizeof(payload), cacophony_messages[0].payload_hex);
 	size_t wlen = unhex(want, sizeof(want), cacophony_messages[0].ciphertext_hex);
 	struct lookup_ctx l = { i->id.static_public, &r->hs };
+	struct noise_initiation opened = { 0 };
 
 	cr_assert(eq(sz, wlen, BODY_INITIATION_PAYLOAD + noise_encrypted_len(plen)));
 	ephemeral_generate(i->hs.ephemeral_private);
@@ -152,7 +153,8 @@ static void cacophony_message1(struct cacophony_party *i, struct cacophony_party
 				   payload, plen));
 	cr_assert(eq(mem, MEM(msg, wlen), MEM(want, wlen)), "message 1");
 
-	cr_assert(initiation_read(msg, r->ck, r->h, e, &r->id, lookup, &l, got, plen) == &r->hs);
+	cr_assert(initiation_read(msg, r->ck, r->h, e, &r->id, lookup, &l, got, plen, &opened) ==
+		  &r->hs);
 	cr_assert(eq(mem, MEM(got, plen), MEM(payload, plen)));
 	cr_assert(eq(u8[32], r->h, i->h));
 	memcpy(r->hs.remote_ephemeral, e, sizeof(e));
