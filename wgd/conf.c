@@ -515,8 +515,12 @@ void conf_clear(struct conf *c)
 	size_t lens[] = { c->dns_len, c->pre_up_len, c->post_up_len, c->pre_down_len,
 			  c->post_down_len };
 
-	for (size_t i = 0; i < c->dev.peers_len && c->peer_extra; i++)
+	for (size_t i = 0; i < c->dev.peers_len && c->peer_extra; i++) {
 		free(c->peer_extra[i].endpoint_host);
+		free(c->peer_extra[i].reach);
+	}
+	free(c->netns);
+	free(c->vrf);
 	free(c->peer_extra);
 	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
 		for (size_t i = 0; i < lens[l]; i++)

@@ -31,6 +31,9 @@ struct conf_peer_extra {
 	bool is_endpoint_name;
 	uint16_t endpoint_port;	    /* Endpoint's port (host order), with is_endpoint_name */
 	unsigned int endpoint_line; /* line of the Endpoint key */
+	/* Reach (conf_tenant.c): where this peer's packets may be forwarded; owned */
+	struct conf_prefix *reach;
+	size_t reach_len;
 };
 
 /* An interface address: host bits are kept, as `ip address add` wants them. */
@@ -73,6 +76,12 @@ struct conf {
 	char *user;	   /* owned, or NULL */
 	char *admin_group; /* owned, or NULL: AdminGroup, who may use the UAPI socket */
 	bool save_config;
+	/* tenants (conf_tenant.c): Namespace, VRF (owned, or NULL), Isolate */
+	char *netns;
+	char *vrf;
+	bool isolate;
+	/* not parsed: the VRF's routing table, looked up when wgd starts (0: no VRF) */
+	uint32_t vrf_table;
 };
 
 /* What a parse requires of the file; every key is accepted in both modes. */

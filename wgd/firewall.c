@@ -125,7 +125,7 @@ static ssize_t read_some(int fd, char *out, size_t outlen, ssize_t *got)
 	return n > 0;
 }
 
-static void child_exec(int in, int out)
+static void child_exec(int in, int out, bool json)
 {
 	sigset_t none;
 
@@ -134,12 +134,20 @@ static void child_exec(int in, int out)
 	signal(SIGPIPE, SIG_DFL);
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
 		_exit(126);
-	execlp("nft", "nft", "-f", "-", (char *)NULL);
+	if (json)
+		execlp("nft", "nft", "-j", "-f", "-", (char *)NULL);
+	else
+		execlp("nft", "nft", "-f", "-", (char *)NULL);
 	_exit(127);
 }
 
 /* nft -f - with script on stdin; its output (first line) lands in out. Wait status. */
 static int nft_run(const char *script, char *out, size_t outlen)
+{
+	return firewall_nft(script, false, out, outlen);
+}
+
+int firewall_nft(const char *script, bool json, char *out, size_t outlen)
 {
 	int in[2], res[2], status;
 	ssize_t got = 0, n;
@@ -154,7 +162,7 @@ static int nft_run(const char *script, char *out, size_t outlen)
 	}
 	pid = fork();
 	if (pid == 0)
-		child_exec(in[0], res[1]);
+		child_exec(in[0], res[1], json);
 	close(in[0]);
 	close(res[1]);
 	if (pid > 0)

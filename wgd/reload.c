@@ -243,6 +243,16 @@ int reload_apply(const char *ifname, const char *path, struct conf *current, str
 	 */
 	if (!next.dev.listen_port)
 		next.dev.flags &= ~CFG_DEV_HAS_LISTEN_PORT;
+	/* where the link lives is fixed at start: the move and the VRF are not redone */
+	if (!same_user(current->netns, next.netns) || !same_user(current->vrf, next.vrf)) {
+		snprintf(res->error, sizeof(res->error),
+			 "%s: Namespace= and VRF= take effect only when wgd starts again", path);
+		log_error("%s", res->error);
+		log_error("Reload aborted: nothing changed");
+		conf_clear(&next);
+		return -EINVAL;
+	}
+	next.vrf_table = current->vrf_table;
 	ifconfig_policy_prepare(&next);
 	/* the file is the whole configuration: no FwMark means none (the key is required) */
 	next.dev.flags |= CFG_DEV_HAS_FWMARK;
