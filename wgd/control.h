@@ -10,6 +10,7 @@
  *   check=1   parse the daemon's own file, change nothing: message=FILE: OK, or error=
  *   reload=1  reload the file (reload.h): message=<summary line>, or error= lines
  *   stop=1    shut down; the reply comes once teardown is complete, just before exit
+ *   reach=1   peer=KEY REFUSED REACH per peer of the file (reach.h: reach_report)
  * each answered by "key=value" lines (also warning= for the parser's warnings) and
  * "errno=N\n\n" (0 or a negative errno). Values never hold a newline.
  *
@@ -39,6 +40,7 @@ struct reload_result;
 enum control_values {
 	CONTROL_MAX_REQUEST = 64, /* longer than any request */
 	CONTROL_TIMEOUT_MS = 1000,
+	CONTROL_REACH_MAX = 256 << 10, /* reach=1's lines: ~100 bytes per peer */
 };
 
 struct control_opts {
@@ -50,6 +52,8 @@ struct control_opts {
 	int (*reload)(void *ctx, struct reload_result *res);
 	/* stop=1: begin the shutdown (control_finish_stop answers the client later) */
 	void (*stop)(void *ctx);
+	/* reach=1: '\n'-terminated lines into buf (reach_report); NULL: none to report */
+	int (*reach)(void *ctx, char *buf, size_t len);
 	void *ctx;
 };
 

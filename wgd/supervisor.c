@@ -78,6 +78,7 @@
 #include "wgd/loop.h"
 #include "wgd/netns.h"
 #include "wgd/notify.h"
+#include "wgd/reach.h"
 #include "wgd/reload.h"
 #include "wgd/resolver.h"
 #include "wgd/supervisor.h"
@@ -474,6 +475,15 @@ static int reload(void *ctx, struct reload_result *res)
 	return status;
 }
 
+/* reach=1 on the control socket: the file's peers, their Reach and refused packets. */
+static int reach(void *ctx, char *buf, size_t len)
+{
+	struct supervisor *s = ctx;
+
+	buf[0] = '\0';
+	return s->conf ? reach_report(s->ifname, s->conf, buf, len) : 0;
+}
+
 static void stop(void *ctx)
 {
 	struct supervisor *s = ctx;
@@ -674,6 +684,7 @@ static int serve(struct supervisor *s)
 						   .admin_gid = s->o->admin_gid,
 						   .reload = reload,
 						   .stop = stop,
+						   .reach = reach,
 						   .ctx = s });
 	if (ret < 0) {
 		fprintf(stderr, "wgd: cannot create the control socket of `%s': %s\n", s->ifname,
