@@ -45,11 +45,13 @@ int __must_check firewall_apply(const char *ifname, int family, uint32_t mark,
 				size_t errlen);
 
 /*
- * Runs `nft -f -` (`nft -j -f -` with json) with script on stdin; its output, cut to
- * outlen - 1 bytes, lands in out. Returns nft's wait status (0: success) or -errno.
- * Also used by reach.c for its own table.
+ * Runs `nft -f -` with script on stdin; its output, cut to outlen - 1 bytes, lands in
+ * out. Returns nft's wait status (0: success) or -errno. Also used by reach.c.
  */
-int firewall_nft(const char *script, bool json, char *out, size_t outlen);
+int firewall_nft(const char *script, char *out, size_t outlen);
+
+/* `nft -j list table FAMILY TABLE` into out, as firewall_nft. */
+int firewall_nft_list_json(const char *family, const char *table, char *out, size_t outlen);
 
 /* Deletes the family's table if it exists; failures are logged. */
 void firewall_remove(const char *ifname, int family);

@@ -257,7 +257,7 @@ int reach_script(char **out, const char *ifname, const struct conf *c,
 static int apply(const char *ifname, const char *script, const char *what)
 {
 	char out[REACH_OUT_MAX];
-	int ret = firewall_nft(script, false, out, sizeof(out));
+	int ret = firewall_nft(script, out, sizeof(out));
 
 	out[strcspn(out, "\n")] = '\0';
 	if (ret == 0)
@@ -373,14 +373,14 @@ static void counter_match(void *ctx, const char *key, uint64_t packets)
 /* The table's listing in JSON (malloc'd), or NULL when there is none. */
 static char *list_table(const char *ifname)
 {
-	char script[128], *json = malloc(REACH_JSON_MAX);
+	char table[32], *json = malloc(REACH_JSON_MAX);
 
 	if (!json || !nft_safe_name(ifname)) {
 		free(json);
 		return NULL;
 	}
-	snprintf(script, sizeof(script), "list table inet wgd-reach-%s\n", ifname);
-	if (firewall_nft(script, true, json, REACH_JSON_MAX) != 0) {
+	snprintf(table, sizeof(table), "wgd-reach-%s", ifname);
+	if (firewall_nft_list_json("inet", table, json, REACH_JSON_MAX) != 0) {
 		free(json);
 		return NULL;
 	}
