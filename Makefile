@@ -75,7 +75,7 @@ ORACLE_H := $(BUILD)/tests/vectors/oracle_vectors.h
 ALL_OBJ := $(CORE_OBJ) $(call obj,wgd/main.c $(CTL_SRC) $(REF_SRC) $(UNIT_SRC) $(TOOL_SRC))
 DEPS := $(ALL_OBJ:.o=.d)
 
-.PHONY: all check check-unit check-netns check-bench-smoke demo bench fuzz fuzz-smoke lint \
+.PHONY: all check check-unit check-netns check-bench-smoke demo demo-tenants bench fuzz fuzz-smoke lint \
 	format-check loc install install-user uninstall clean deps build-deps tools pkg-check \
 	soak soak-smoke
 .DEFAULT_GOAL := all
@@ -184,6 +184,11 @@ soak-smoke:
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh $(DEMO_SH)
+
+# Two customers with the same prefixes on one hub (README "One hub, many customers").
+demo-tenants: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh docs/examples/demo-tenants.sh
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all tools
