@@ -58,8 +58,9 @@ int netns_move_link(const char *ifname, int fd, struct rtnl **home_nl, char *err
 	}
 	ret = netns_enter(fd);
 	if (ret < 0)
-		snprintf(err, errlen, "cannot enter the namespace of %s: %s", ifname,
-			 strerror(-ret));
+		snprintf(err, errlen, "cannot enter the namespace of %s: %s%s", ifname,
+			 strerror(-ret),
+			 ret == -EPERM ? " (setns needs CAP_SYS_ADMIN: see wgd@.service)" : "");
 	return ret;
 }
 
