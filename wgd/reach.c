@@ -387,12 +387,17 @@ static char *list_table(const char *ifname)
 	return json;
 }
 
-int reach_report(const char *ifname, const struct conf *c, char *buf, size_t len)
+int reach_report(const struct reach *r, const char *ifname, const struct conf *c, char *buf,
+		 size_t len)
 {
-	char *json = list_table(ifname), b64[KEY_B64_LEN + 1];
+	char *json, b64[KEY_B64_LEN + 1];
 	struct text t = { 0 };
 	int ret = 0;
 
+	buf[0] = '\0';
+	if (!r->applied)
+		return 0; /* nothing restricts: `wgctl show' stays exactly `wg show' */
+	json = list_table(ifname);
 	for (size_t i = 0; i < c->dev.peers_len; i++) {
 		const struct conf_peer_extra *x = &c->peer_extra[i];
 		struct counter_find f = { .key = b64 };

@@ -60,11 +60,13 @@ size_t reach_parse_counters(const char *json,
 			    void (*fn)(void *ctx, const char *key, uint64_t packets), void *ctx);
 
 /*
- * '\n'-terminated lines "KEY REFUSED REACH" for each of c's peers into buf (REACH: the
+ * While r has a table: '\n'-terminated lines "KEY REFUSED REACH" for each of c's peers
+ * into buf (none without a table; REACH: the
  * comma-separated prefixes, or "any" without Reach, "none" when Isolate blocks it all;
  * REFUSED: the table's counter, 0 without one). For `wgctl show` and `wgctl metrics`.
  * 0, or -errno (buf holds what fit).
  */
-int reach_report(const char *ifname, const struct conf *c, char *buf, size_t len);
+int reach_report(const struct reach *r, const char *ifname, const struct conf *c, char *buf,
+		 size_t len);
 
 #endif

@@ -481,7 +481,7 @@ static int reach(void *ctx, char *buf, size_t len)
 	struct supervisor *s = ctx;
 
 	buf[0] = '\0';
-	return s->conf ? reach_report(s->ifname, s->conf, buf, len) : 0;
+	return s->conf ? reach_report(&s->ic.reach, s->ifname, s->conf, buf, len) : 0;
 }
 
 static void stop(void *ctx)

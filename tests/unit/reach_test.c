@@ -185,21 +185,25 @@ Test(reach, counters_from_nft_json)
 	cr_expect(eq(sz, reach_parse_counters("garbage {\"counter\": {", on_counter, &s), 0));
 }
 
-/* Without a table (no nft here, or none made) every counter reads 0. */
+/* A table that cannot be listed (none here) reads 0 everywhere; without one, no lines. */
 Test(reach, report_lines)
 {
 	static const char want[] = KEY_A " 0 10.9.0.0/24,10.2.0.0/16,fd09::/64\n" KEY_B
 					 " 0 none\n" KEY_C " 0 10.9.0.1/32\n";
+	char x[] = "x";
+	struct reach none = { .applied = NULL }, some = { .applied = x };
 	struct conf c;
 	char buf[1024];
 
 	parse(&c, hub);
-	cr_assert(eq(int, reach_report("wgd-test-none", &c, buf, sizeof(buf)), 0));
+	cr_assert(eq(int, reach_report(&none, "wgd-test-none", &c, buf, sizeof(buf)), 0));
+	cr_expect_str_eq(buf, "");
+	cr_assert(eq(int, reach_report(&some, "wgd-test-none", &c, buf, sizeof(buf)), 0));
 	cr_expect_str_eq(buf, want);
 	c.isolate = false;
-	cr_assert(eq(int, reach_report("wgd-test-none", &c, buf, sizeof(buf)), 0));
+	cr_assert(eq(int, reach_report(&some, "wgd-test-none", &c, buf, sizeof(buf)), 0));
 	cr_expect(ne(ptr, strstr(buf, KEY_B " 0 any\n"), NULL), "%s", buf);
-	cr_expect(eq(int, reach_report("wgd-test-none", &c, buf, 10), -ENOSPC));
+	cr_expect(eq(int, reach_report(&some, "wgd-test-none", &c, buf, 10), -ENOSPC));
 	conf_clear(&c);
 }
 
