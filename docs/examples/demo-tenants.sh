@@ -28,6 +28,7 @@ cleanup() {
 	for s in $sites; do in_ns "$s" "$WGCTL" down "wg-$s" >/dev/null 2>&1; done
 	for n in $sites hub hub-a hub-b internet; do
 		pids=$(ip netns pids "$n" 2>/dev/null)
+		# shellcheck disable=SC2086 # one word per pid
 		[ -z "$pids" ] || kill $pids 2>/dev/null
 		ip netns del "$n" 2>/dev/null
 	done

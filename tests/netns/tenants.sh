@@ -157,7 +157,7 @@ t_netns() {
 	udp_bound "$ns0" "$PORT_B" || fail "no UDP socket on $PORT_B in the public namespace"
 	[[ -z $(ip netns exec "$t1" ss -Hua) ]] || fail "a UDP socket in $t1: $(ip netns exec "$t1" ss -Hua)"
 	[[ -z $(ip netns exec "$t2" ss -Hua) ]] || fail "a UDP socket in $t2"
-	[[ -z $(ip -n "$ns0" route show table all | grep -E '^(10\.1\.|10\.9\.)') ]] ||
+	! ip -n "$ns0" route show table all | grep -qE '^(10\.1\.|10\.9\.)' ||
 		fail "the public namespace routes a tenant prefix: $(ip -n "$ns0" route show table all | grep -E '^10\.')"
 	ip -n "$t1" route show | grep -q "^10.1.0.0/24 dev $IF_A" || fail "no route to the branch in $t1"
 	"$WGCTL" show "$IF_A" | grep -q "$(pub b1)" || fail "wgctl show $IF_A does not find the daemon"
@@ -203,7 +203,7 @@ t_vrf() {
 # Isolate and Reach: A cannot reach B until its Reach lists B's LAN; a reload
 # opens it without new handshakes; the table follows peers; down removes it.
 t_isolate_reach() {
-	local hs before after other
+	local hs other
 	topo_up
 	tenants_up
 	for k in h1 ba bb bc; do key_new "$k"; done
