@@ -82,7 +82,8 @@ c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=4)
 print(c.makefile().readline().strip())' "$SERVER" "$SERVICE_PORT"
 }
 
-# hub_conf FILE IFKEY PORT NETNS [LINES...]: a hub's [Interface], at 10.9.0.1.
+# hub_conf FILE IFKEY PORT NETNS [LINES...]: a hub's [Interface], at 10.9.0.1
+# (NETNS "-": no Namespace line, for wgd --netns).
 hub_conf() {
 	local f=$1 key=$2 port=$3 ns=$4 line
 	shift 4
@@ -91,7 +92,7 @@ hub_conf() {
 		echo "PrivateKey = $(cat "$S/$key.key")"
 		echo "ListenPort = $port"
 		echo "Address = $SERVER/24"
-		echo "Namespace = $ns"
+		[[ $ns == - ]] || echo "Namespace = $ns"
 		for line; do echo "$line"; done
 	} >"$f"
 }
@@ -138,10 +139,10 @@ t_netns() {
 	for k in h1 h2 b1 b2; do key_new "$k"; done
 	hub_conf "$S/hub1.conf" h1 "$PORT_A" "$t1"
 	hub_peer "$S/hub1.conf" b1 10.1.0.0/24
-	hub_conf "$S/hub2.conf" h2 "$PORT_B" "$t2"
+	hub_conf "$S/hub2.conf" h2 "$PORT_B" - # customer 2 through wgd --netns
 	hub_peer "$S/hub2.conf" b2 10.1.0.0/24
 	start_conf "$ns0" "$IF_A" "$S/hub1.conf"
-	start_conf "$ns0" "$IF_Q" "$S/hub2.conf"
+	start_conf "$ns0" "$IF_Q" "$S/hub2.conf" --netns "$t2"
 	# the servers bind the hub's tunnel address, which exists once wgd is up
 	serve "$t1" tenant-1
 	serve "$t2" tenant-2
