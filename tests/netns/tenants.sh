@@ -123,8 +123,10 @@ hub_peer() {
 	} >>"$1"
 }
 
+# Pipelines end in `grep PATTERN >/dev/null', not `grep -q': under pipefail a writer that
+# grep -q left early dies of SIGPIPE and fails the test (seen with ip route and nft).
 reach_table() { ip netns exec "$1" nft list table inet "wgd-reach-$2" 2>/dev/null; }
-has_reach_table() { ip netns exec "$1" nft list tables | grep -qx "table inet wgd-reach-$2"; }
+has_reach_table() { ip netns exec "$1" nft list tables | grep -x "table inet wgd-reach-$2" >/dev/null; }
 tunnel_ping() { ip netns exec "$1" timeout 4 ping -q -c 1 -W 2 -I "$2" "$3" >/dev/null; }
 handshakes() { wg show "$1" latest-handshakes | sort; }
 
@@ -158,14 +160,14 @@ t_netns() {
 	udp_bound "$ns0" "$PORT_B" || fail "no UDP socket on $PORT_B in the public namespace"
 	[[ -z $(ip netns exec "$t1" ss -Hua) ]] || fail "a UDP socket in $t1: $(ip netns exec "$t1" ss -Hua)"
 	[[ -z $(ip netns exec "$t2" ss -Hua) ]] || fail "a UDP socket in $t2"
-	! ip -n "$ns0" route show table all | grep -qE '^(10\.1\.|10\.9\.)' ||
+	! ip -n "$ns0" route show table all | grep -E '^(10\.1\.|10\.9\.)' >/dev/null ||
 		fail "the public namespace routes a tenant prefix: $(ip -n "$ns0" route show table all | grep -E '^10\.')"
-	ip -n "$t1" route show | grep -q "^10.1.0.0/24 dev $IF_A" || fail "no route to the branch in $t1"
-	"$WGCTL" show "$IF_A" | grep -q "$(pub b1)" || fail "wgctl show $IF_A does not find the daemon"
+	ip -n "$t1" route show | grep "^10.1.0.0/24 dev $IF_A" >/dev/null || fail "no route to the branch in $t1"
+	"$WGCTL" show "$IF_A" | grep "$(pub b1)" >/dev/null || fail "wgctl show $IF_A does not find the daemon"
 	# a link bounce in the tenant's namespace: the routes come back there
 	ip -n "$t1" link set "$IF_A" down
 	ip -n "$t1" link set "$IF_A" up
-	wait_for 5 bash -c "ip -n $t1 route show | grep -q '^10.1.0.0/24 dev $IF_A'" ||
+	wait_for 5 bash -c "ip -n $t1 route show | grep '^10.1.0.0/24 dev $IF_A' >/dev/null" ||
 		fail "the route did not come back after a link bounce"
 	got=$(wait_for 10 ask "$ns1" >/dev/null; ask "$ns1") || fail "no answer after the link bounce"
 	expect_eq "customer 1's server after a bounce" "$got" tenant-1
@@ -193,10 +195,10 @@ t_vrf() {
 	hub_conf "$S/hub1.conf" h1 "$PORT_A" "$t1" "VRF = vrf-blue"
 	hub_peer "$S/hub1.conf" b1 10.1.0.0/24
 	start_conf "$ns0" "$IF_A" "$S/hub1.conf"
-	ip -n "$t1" link show dev "$IF_A" | grep -q "master vrf-blue" || fail "$IF_A not enslaved"
-	ip -n "$t1" route show table 1001 | grep -q "^10.1.0.0/24 dev $IF_A" ||
+	ip -n "$t1" link show dev "$IF_A" | grep "master vrf-blue" >/dev/null || fail "$IF_A not enslaved"
+	ip -n "$t1" route show table 1001 | grep "^10.1.0.0/24 dev $IF_A" >/dev/null ||
 		fail "no route in the VRF's table"
-	ip -n "$t1" route show | grep -q "^10.1.0.0/24" && fail "the route is in main too"
+	ip -n "$t1" route show | grep "^10.1.0.0/24" >/dev/null && fail "the route is in main too"
 	branch_up "$ns1" "$IF_B" b1 h1 "$PORT_A" 10.1.0.1
 	wait_for 10 tunnel_ping "$ns1" 10.1.0.1 "$SERVER" || fail "no ping through the VRF"
 }
@@ -236,12 +238,12 @@ t_isolate_reach() {
 	reach_table "$t1" "$IF_A" >&2 # the counters, in the log
 	wg show "$IF_A" >&2
 	grep -q "counter name \"refused-0\" drop" <(reach_table "$t1" "$IF_A") || fail "A's refusal rule is gone"
-	ip netns exec "$t1" nft list counter inet "wgd-reach-$IF_A" refused-0 | grep -q "packets [1-9]" ||
+	ip netns exec "$t1" nft list counter inet "wgd-reach-$IF_A" refused-0 | grep "packets [1-9]" >/dev/null ||
 		fail "A's refused packets were not counted"
 	"$WGCTL" metrics "$IF_A" | grep "wgd_peer_refused_packets_total" >"$S/metrics" || true
 	grep -q "public_key=\"$(pub ba)\"} [1-9]" "$S/metrics" ||
 		fail "wgctl metrics lacks A's refused packets: $(cat "$S/metrics")"
-	"$WGCTL" show "$IF_A" | grep -q "reach: 10.9.0.0/24" || fail "wgctl show lacks the reach"
+	"$WGCTL" show "$IF_A" | grep "reach: 10.9.0.0/24" >/dev/null || fail "wgctl show lacks the reach"
 	hs=$(handshakes "$IF_A")
 	# A may now reach B's LAN
 	hub_conf "$S/hub.conf" h1 "$PORT_A" "$t1" "Isolate = true"
@@ -254,7 +256,7 @@ t_isolate_reach() {
 	expect_eq "handshake times after the reload" "$(handshakes "$IF_A")" "$hs"
 	# a peer added and removed at run time: its prefix is isolated, then forgotten
 	wg set "$IF_A" peer "$(pub bc)" allowed-ips 10.3.0.0/24
-	wait_for 5 bash -c "ip netns exec $t1 nft list table inet wgd-reach-$IF_A | grep -q 'ip saddr 10.3.0.0/24 jump peer-2'" ||
+	wait_for 5 bash -c "ip netns exec $t1 nft list table inet wgd-reach-$IF_A | grep 'ip saddr 10.3.0.0/24 jump peer-2' >/dev/null" ||
 		fail "the added peer's prefix is not in the table"
 	wg set "$IF_A" peer "$(pub bc)" remove
 	wait_for 5 bash -c "! ip netns exec $t1 nft list table inet wgd-reach-$IF_A | grep -q 10.3.0.0/24" ||
