@@ -129,18 +129,9 @@ Test(ctl, show_report_matches_wg)
 Test(ctl, show_fields_and_dump_match_wg)
 {
 	static const char *const fields[] = {
-		"public-key",
-		"private-key",
-		"listen-port",
-		"fwmark",
-		"peers",
-		"preshared-keys",
-		"endpoints",
-		"allowed-ips",
-		"latest-handshakes",
-		"persistent-keepalive",
-		"transfer",
-		"dump",
+		"public-key",	     "private-key", "listen-port", "fwmark",		   "peers",
+		"preshared-keys",    "endpoints",   "allowed-ips", "latest-handshakes",
+		"persistent-keepalive", "transfer", "dump",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -254,14 +245,9 @@ Test(ctl, set_request_matches_wg)
 Test(ctl, setconf_and_addconf_requests_match_wg)
 {
 	static const char *const names[] = {
-		"setconf",
-		"addconf",
-		"setconf_no_private_key",
-		"addconf_no_private_key",
-		"setconf_peers_only",
-		"addconf_peers_only",
-		"setconf_empty",
-		"addconf_named_zeros",
+		"setconf",	      "addconf",	    "setconf_no_private_key",
+		"addconf_no_private_key", "setconf_peers_only", "addconf_peers_only",
+		"setconf_empty",	      "addconf_named_zeros",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
@@ -328,28 +314,18 @@ Test(ctl, json_keys_and_values)
 	cr_assert(not(eq(ptr, strstr(got, "\"interface\": \"a\\\"b\\\\c\""), NULL)));
 	cr_assert(eq(ptr, strstr(got, "private_key"), NULL));
 	cr_assert(eq(ptr, strstr(got, "preshared_key"), NULL));
-	cr_assert(not(
-		eq(ptr,
-		   strstr(got, "\"public_key\": \"FO4OB/NOOhcDDG7s9m03BegNHhU/egyls0XoPOnWJkM=\""),
-		   NULL)));
+	cr_assert(not(eq(ptr, strstr(got, "\"public_key\": \"FO4OB/NOOhcDDG7s9m03BegNHhU/egyls0XoPOnWJkM=\""), NULL)));
 	cr_assert(not(eq(ptr, strstr(got, "\"fwmark\": 3405643776"), NULL)));
 	cr_assert(not(eq(ptr, strstr(got, "\"endpoint\": \"[::ffff:192.0.2.7]:1\""), NULL)));
 	cr_assert(not(eq(ptr, strstr(got, "\"allowed_ips\": [\"0.0.0.0/0\", \"::/0\"]"), NULL)));
 	cr_assert(not(eq(ptr, strstr(got, "\"tx_bytes\": 18446744073709551615"), NULL)));
-	snprintf(expect, sizeof(expect), "\"latest_handshake\": %lld",
-		 strtoll(want_now, NULL, 10) - 61);
+	snprintf(expect, sizeof(expect), "\"latest_handshake\": %lld", strtoll(want_now, NULL, 10) - 61);
 	cr_assert(not(eq(ptr, strstr(got, expect), NULL)));
 	free(got);
 	show_json(capture_start(&cap), IFNAME, &st, true);
 	got = capture_end(&cap);
-	cr_assert(not(
-		eq(ptr,
-		   strstr(got, "\"private_key\": \"BRAbJjE8R1JdaHN+iZSfqrXAy9bh7PcCDRgjLjlET1o=\""),
-		   NULL)));
-	cr_assert(not(eq(
-		ptr,
-		strstr(got, "\"preshared_key\": \"OfbMnHkFJY7vsSKB3rWA89qvCANobwKtCoO/oI+FJrQ=\""),
-		NULL)));
+	cr_assert(not(eq(ptr, strstr(got, "\"private_key\": \"BRAbJjE8R1JdaHN+iZSfqrXAy9bh7PcCDRgjLjlET1o=\""), NULL)));
+	cr_assert(not(eq(ptr, strstr(got, "\"preshared_key\": \"OfbMnHkFJY7vsSKB3rWA89qvCANobwKtCoO/oI+FJrQ=\""), NULL)));
 	cr_assert(not(eq(ptr, strstr(got, "\"preshared_key\": null"), NULL)));
 	free(got);
 	free(want_now);
@@ -365,17 +341,13 @@ Test(ctl, metrics_text)
 		"wgd_peers{interface=\"x\\\"y\"} 0\n"
 		"# HELP wgd_peer_receive_bytes_total Bytes received from the peer.\n"
 		"# TYPE wgd_peer_receive_bytes_total counter\n"
-		"wgd_peer_receive_bytes_total{interface=\"wg0\",public_key=\"yb35g17ryfpD/"
-		"SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 5\n"
+		"wgd_peer_receive_bytes_total{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 5\n"
 		"# HELP wgd_peer_transmit_bytes_total Bytes sent to the peer.\n"
 		"# TYPE wgd_peer_transmit_bytes_total counter\n"
-		"wgd_peer_transmit_bytes_total{interface=\"wg0\",public_key=\"yb35g17ryfpD/"
-		"SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 6\n"
-		"# HELP wgd_peer_last_handshake_timestamp_seconds Unix time of the peer's latest "
-		"handshake, 0 if none.\n"
+		"wgd_peer_transmit_bytes_total{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 6\n"
+		"# HELP wgd_peer_last_handshake_timestamp_seconds Unix time of the peer's latest handshake, 0 if none.\n"
 		"# TYPE wgd_peer_last_handshake_timestamp_seconds gauge\n"
-		"wgd_peer_last_handshake_timestamp_seconds{interface=\"wg0\",public_key="
-		"\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 7\n";
+		"wgd_peer_last_handshake_timestamp_seconds{interface=\"wg0\",public_key=\"yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=\"} 7\n";
 	const char *names[] = { "wg0", "x\"y" };
 	struct uapi_state st[2];
 	struct capture cap;
@@ -384,8 +356,8 @@ Test(ctl, metrics_text)
 
 	load_case("nokey", &st[0], &now);
 	load_case("bare", &st[1], &now);
-	st[0].peer_state[0] =
-		(struct uapi_peer_state){ .rx_bytes = 5, .tx_bytes = 6, .last_handshake_sec = 7 };
+	st[0].peer_state[0] = (struct uapi_peer_state){ .rx_bytes = 5, .tx_bytes = 6,
+							.last_handshake_sec = 7 };
 	metrics_write(capture_start(&cap), names, st, 2);
 	got = capture_end(&cap);
 	cr_assert(eq(int, strcmp(got, want), 0), "got:\n%s", got);
@@ -410,9 +382,8 @@ Test(ctl, peer_list_lines)
 			       "10.0.0.2/32,fd00::2/128\t1 minute, 1 second ago\t"
 			       "1023 B received, 1.50 KiB sent");
 	line = strtok(NULL, "\n");
-	cr_assert_str_eq(line,
-			 "FI9ZbbVAveaVM3FrURJ+JKMi2Q+t/xRUwXPnA+z3RnA=\t(none)\t(none)\tnever\t"
-			 "0 B received, 0 B sent");
+	cr_assert_str_eq(line, "FI9ZbbVAveaVM3FrURJ+JKMi2Q+t/xRUwXPnA+z3RnA=\t(none)\t(none)\tnever\t"
+			       "0 B received, 0 B sent");
 	for (int i = 0; i < 5; i++)
 		line = strtok(NULL, "\n");
 	cr_assert_str_eq(line, "eFmPiw2SVPsgNPbCc0JUCYniBDgyH6rLySkfBTLoNzs=\t(none)\t(none)\t"
@@ -509,37 +480,27 @@ static const struct input_case input_cases[] = {
 	{ port, "65536", "wgctl: Invalid port: `65536'\n" },
 	{ port, "-1", "wgctl: Invalid port: `-1'\n" },
 	{ port, " 1", "wgctl: Invalid port: ` 1'\n" },
-	{ fwmark, "0x100000000",
-	  "wgctl: Fwmark is neither 0/off nor 0-0xffffffff: `0x100000000'\n" },
+	{ fwmark, "0x100000000", "wgctl: Fwmark is neither 0/off nor 0-0xffffffff: `0x100000000'\n" },
 	{ fwmark, "on", "wgctl: Fwmark is neither 0/off nor 0-0xffffffff: `on'\n" },
 	{ keepalive, "65536",
 	  "wgctl: Persistent keepalive interval is neither 0/off nor 1-65535: `65536'\n" },
-	{ keepalive, "1s",
-	  "wgctl: Persistent keepalive interval is neither 0/off nor 1-65535: `1s'\n" },
+	{ keepalive, "1s", "wgctl: Persistent keepalive interval is neither 0/off nor 1-65535: `1s'\n" },
 	{ pubkey, "abc", "wgctl: Key is not the correct length or format: `abc'\n" },
 	{ pubkey, "yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws",
-	  "wgctl: Key is not the correct length or format: "
-	  "`yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws'\n" },
-	{ keyfile, "/nonexistent/key",
-	  "wgctl: Unable to open key file `/nonexistent/key': No such file or directory\n" },
+	  "wgctl: Key is not the correct length or format: `yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws'\n" },
+	{ keyfile, "/nonexistent/key", "wgctl: Unable to open key file `/nonexistent/key': No such file or directory\n" },
 	{ keyfile, GOLDEN "in/setconf.conf",
-	  "wgctl: Key is not the correct length or format in key file `" GOLDEN
-	  "in/setconf.conf'\n" },
+	  "wgctl: Key is not the correct length or format in key file `" GOLDEN "in/setconf.conf'\n" },
 	{ endpoint, "", "wgctl: Unable to parse empty endpoint\n" },
 	{ endpoint, "192.0.2.1", "wgctl: Unable to find port of endpoint: `192.0.2.1'\n" },
 	{ endpoint, "192.0.2.1:", "wgctl: Unable to find port of endpoint: `192.0.2.1:'\n" },
-	{ endpoint, "[2001:db8::1",
-	  "wgctl: Unable to find matching brace of endpoint: `[2001:db8::1'\n" },
+	{ endpoint, "[2001:db8::1", "wgctl: Unable to find matching brace of endpoint: `[2001:db8::1'\n" },
 	{ endpoint, "[2001:db8::1]", "wgctl: Unable to find port of endpoint: `[2001:db8::1]'\n" },
-	{ endpoint, "[2001:db8::1]x1",
-	  "wgctl: Unable to find port of endpoint: `[2001:db8::1]x1'\n" },
-	{ allowedips, "10.0.0.1/33",
-	  "wgctl: AllowedIP is not in the correct format: `10.0.0.1/33'\n" },
-	{ allowedips, "fd00::/129",
-	  "wgctl: AllowedIP is not in the correct format: `fd00::/129'\n" },
+	{ endpoint, "[2001:db8::1]x1", "wgctl: Unable to find port of endpoint: `[2001:db8::1]x1'\n" },
+	{ allowedips, "10.0.0.1/33", "wgctl: AllowedIP is not in the correct format: `10.0.0.1/33'\n" },
+	{ allowedips, "fd00::/129", "wgctl: AllowedIP is not in the correct format: `fd00::/129'\n" },
 	{ allowedips, "10.0.0.0/8,300.1.1.1", "wgctl: Unable to parse IP address: `300.1.1.1'\n" },
-	{ allowedips, "10.0.0.0/x",
-	  "wgctl: AllowedIP is not in the correct format: `10.0.0.0/x'\n" },
+	{ allowedips, "10.0.0.0/x", "wgctl: AllowedIP is not in the correct format: `10.0.0.0/x'\n" },
 	{ allowedips, "10.0.0.0/8,,", "wgctl: Unable to parse IP address: `'\n" },
 };
 
@@ -550,8 +511,7 @@ Test(ctl, bad_input_lines)
 		char *err = stderr_of(run_case, &input_cases[i], &ret);
 
 		cr_assert(not(ret), "case %zu accepted", i + 1);
-		cr_assert(eq(int, strcmp(err, input_cases[i].err), 0), "case %zu: got %s", i + 1,
-			  err);
+		cr_assert(eq(int, strcmp(err, input_cases[i].err), 0), "case %zu: got %s", i + 1, err);
 		free(err);
 	}
 }
@@ -606,11 +566,10 @@ Test(ctl, set_rejects_bad_arguments_before_any_io)
 		{ { "set", "wg0", "listen-port", "x" }, "wgctl: Invalid port: `x'\n" },
 		{ { "set", "wg0", "peer", "abc" },
 		  "wgctl: Key is not the correct length or format: `abc'\n" },
-		{ { "set", "wg0", "peer",
-		    "yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=", "listen-port", "1" },
+		{ { "set", "wg0", "peer", "yb35g17ryfpD/SA9B4ovqyegIUZpzu1DW+DcWbYeHws=", "listen-port",
+		    "1" },
 		  "wgctl: Invalid argument: `listen-port'\n" },
-		{ { "set", "bad/name", "listen-port", "1" },
-		  "wgctl: Invalid interface name: `bad/name'\n" },
+		{ { "set", "bad/name", "listen-port", "1" }, "wgctl: Invalid interface name: `bad/name'\n" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases_); i++) {
@@ -693,15 +652,13 @@ Test(ctl, peer_arguments_in_any_order)
 	};
 	static const struct argv_case bad[] = {
 		{ { "add", "wg0", "allowed-ips", "10.0.0.2/32", PEER_KEY },
-		  "wgctl: Misplaced argument `allowed-ips': give `peer add <interface> <public "
-		  "key>' "
+		  "wgctl: Misplaced argument `allowed-ips': give `peer add <interface> <public key>' "
 		  "first\n" },
 		{ { "add", "--save", "endpoint", "wg0", PEER_KEY },
 		  "wgctl: Misplaced argument `endpoint': give `peer add <interface> <public key>' "
 		  "first\n" },
 		{ { "remove", "wg0", "--force", PEER_KEY },
-		  "wgctl: Misplaced argument `--force': give `peer remove <interface> <public "
-		  "key>' "
+		  "wgctl: Misplaced argument `--force': give `peer remove <interface> <public key>' "
 		  "first\n" },
 		{ { "remove", "wg0", PEER_KEY, "extra" }, "wgctl: Invalid argument: `extra'\n" },
 	};
@@ -803,33 +760,35 @@ static void write_file(const char *path, const char *text)
  */
 Test(ctl, strip_prints_the_wg_subset_with_the_keys)
 {
-	static const char conf[] = "[Interface]\n"
-				   "PrivateKeyFile = a.key\n"
-				   "ListenPort = 51820\n"
-				   "Address = 10.0.0.1/24, fd00::1/64\n"
-				   "DNS = 10.0.0.53\n"
-				   "MTU = 1420\n"
-				   "Table = auto\n"
-				   "PostUp = echo up\n"
-				   "SaveConfig = false\n"
-				   "\n"
-				   "[Peer]\n"
-				   "PublicKey = FI9ZbbVAveaVM3FrURJ+JKMi2Q+t/xRUwXPnA+z3RnA=\n"
-				   "PresharedKeyFile = psk.key\n"
-				   "AllowedIPs = 0.0.0.0/0\n"
-				   "Endpoint = 192.0.2.2:51820\n"
-				   "PersistentKeepalive = 25\n";
-	static const char want[] = "[Interface]\n"
-				   "ListenPort = 51820\n"
-				   "FwMark = 0xca6c\n"
-				   "PrivateKey = BRAbJjE8R1JdaHN+iZSfqrXAy9bh7PcCDRgjLjlET1o=\n"
-				   "\n"
-				   "[Peer]\n"
-				   "PublicKey = FI9ZbbVAveaVM3FrURJ+JKMi2Q+t/xRUwXPnA+z3RnA=\n"
-				   "PresharedKey = OfbMnHkFJY7vsSKB3rWA89qvCANobwKtCoO/oI+FJrQ=\n"
-				   "AllowedIPs = 0.0.0.0/0\n"
-				   "Endpoint = 192.0.2.2:51820\n"
-				   "PersistentKeepalive = 25\n";
+	static const char conf[] =
+		"[Interface]\n"
+		"PrivateKeyFile = a.key\n"
+		"ListenPort = 51820\n"
+		"Address = 10.0.0.1/24, fd00::1/64\n"
+		"DNS = 10.0.0.53\n"
+		"MTU = 1420\n"
+		"Table = auto\n"
+		"PostUp = echo up\n"
+		"SaveConfig = false\n"
+		"\n"
+		"[Peer]\n"
+		"PublicKey = FI9ZbbVAveaVM3FrURJ+JKMi2Q+t/xRUwXPnA+z3RnA=\n"
+		"PresharedKeyFile = psk.key\n"
+		"AllowedIPs = 0.0.0.0/0\n"
+		"Endpoint = 192.0.2.2:51820\n"
+		"PersistentKeepalive = 25\n";
+	static const char want[] =
+		"[Interface]\n"
+		"ListenPort = 51820\n"
+		"FwMark = 0xca6c\n"
+		"PrivateKey = BRAbJjE8R1JdaHN+iZSfqrXAy9bh7PcCDRgjLjlET1o=\n"
+		"\n"
+		"[Peer]\n"
+		"PublicKey = FI9ZbbVAveaVM3FrURJ+JKMi2Q+t/xRUwXPnA+z3RnA=\n"
+		"PresharedKey = OfbMnHkFJY7vsSKB3rWA89qvCANobwKtCoO/oI+FJrQ=\n"
+		"AllowedIPs = 0.0.0.0/0\n"
+		"Endpoint = 192.0.2.2:51820\n"
+		"PersistentKeepalive = 25\n";
 	char dir[] = "/tmp/ctl_strip.XXXXXX", path[128], cmd[160], *out, *err;
 
 	cr_assert(not(eq(ptr, mkdtemp(dir), NULL)));
