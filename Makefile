@@ -85,7 +85,7 @@ ORACLE_H := $(BUILD)/tests/vectors/oracle_vectors.h
 ALL_OBJ := $(CORE_OBJ) $(call obj,wgd/main.c $(CTL_SRC) $(REF_SRC) $(UNIT_SRC) $(TOOL_SRC) $(GWLOAD_SRC))
 DEPS := $(ALL_OBJ:.o=.d)
 
-.PHONY: all check check-unit check-tsan check-netns check-bench-smoke demo bench fuzz fuzz-smoke lint \
+.PHONY: all check check-unit check-tsan check-netns check-bench-smoke demo demo-tenants bench fuzz fuzz-smoke lint \
 	format-check loc install install-user uninstall clean deps build-deps tools pkg-check \
 	soak soak-smoke
 .DEFAULT_GOAL := all
@@ -215,6 +215,11 @@ HA_MODE ?= all
 demo-ha: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash docs/examples/ha/demo-ha.sh $(HA_MODE)
+
+# Two customers with the same prefixes on one hub (README "One hub, many customers").
+demo-tenants: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh docs/examples/demo-tenants.sh
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all tools

@@ -168,6 +168,19 @@ void ctl_json_endpoints(FILE *f, const struct cfg_peer *p, const struct uapi_pee
 void metrics_write(FILE *f, const char *const *ifnames, const struct uapi_state *states, size_t n,
 		   time_t now);
 
+/* reach.c: a wgd daemon's Reach per peer, over its control socket (reach=1) */
+/* The daemon's reply ("peer=KEY REFUSED REACH" lines, malloc'd), or NULL if it has none. */
+char *ctl_reach_fetch(const char *ifname);
+/* Fetch for the interface being shown (ctl_reach_of reads it), and forget it. */
+void ctl_reach_load(const char *ifname);
+void ctl_reach_unload(void);
+/* The refused count and reach text of the peer b64 in reply; false if absent. */
+bool ctl_reach_find(const char *reply, const char *b64, uint64_t *refused, char *reach, size_t len);
+/* The same for the loaded interface's peer with this key. */
+bool ctl_reach_of(const uint8_t *key, uint64_t *refused, char *reach, size_t len);
+/* wgd_peer_refused_packets_total for each of the interfaces that has a Reach table. */
+void reach_metrics_write(FILE *f, const char *const *ifnames, size_t n);
+
 /* `peer list' lines (peer.c). */
 void peer_list_write(FILE *f, const struct uapi_state *st, time_t now);
 

@@ -47,7 +47,8 @@ static void json_key(FILE *f, const char *indent, const char *name, const uint8_
 static void json_peer(FILE *f, const struct cfg_peer *p, const struct uapi_peer_state *ps,
 		      bool show_keys, time_t now)
 {
-	char text[INET6_ADDRSTRLEN + 64];
+	char text[4096];
+	uint64_t refused;
 	bool has_ep = (p->flags & CFG_PEER_HAS_ENDPOINT) &&
 		      (p->endpoint.sa.sa_family == AF_INET || p->endpoint.sa.sa_family == AF_INET6);
 
@@ -70,8 +71,20 @@ static void json_peer(FILE *f, const struct cfg_peer *p, const struct uapi_peer_
 		fputs(i ? ", " : "", f);
 		json_str(f, text);
 	}
+	fputs("]", f);
+	if (ctl_reach_of(p->public_key, &refused, text, sizeof(text))) {
+		fputs(",\n      \"reach\": [", f);
+		const char *sep = "";
+
+		for (char *item = strtok(text, ","); item; item = strtok(NULL, ",")) {
+			fputs(sep, f);
+			json_str(f, item);
+			sep = ", ";
+		}
+		fprintf(f, "],\n      \"refused_packets\": %" PRIu64, refused);
+	}
 	fprintf(f,
-		"],\n      \"latest_handshake\": %" PRIu64
+		",\n      \"latest_handshake\": %" PRIu64
 		",\n      \"up\": %s,\n      \"rx_bytes\": %" PRIu64
 		",\n      \"tx_bytes\": %" PRIu64 ",\n      \"persistent_keepalive\": %u\n    }",
 		ps->last_handshake_sec, ctl_peer_up(ps->last_handshake_sec, now) ? "true" : "false",

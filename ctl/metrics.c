@@ -177,8 +177,10 @@ int metrics_main(int argc, const char *argv[])
 		}
 		names[n++] = l.names[i];
 	}
-	if (!failed)
+	if (!failed) {
 		metrics_write(stdout, names, states, n, time(NULL));
+		reach_metrics_write(stdout, names, n);
+	}
 	ret = failed;
 out:
 	for (size_t i = 0; i < n; i++)

@@ -116,6 +116,7 @@ static void pretty_peer(const struct show_ctx *c, const struct cfg_peer *p,
 			const struct uapi_peer_state *ps)
 {
 	char buf[SHOW_TEXT_MAX], rx[SHOW_TEXT_MAX];
+	uint64_t refused;
 
 	ctl_tprintf(c->out, c->color,
 		    TERM_FG_YELLOW TERM_BOLD "peer" TERM_RESET ": " TERM_FG_YELLOW "%s" TERM_RESET
@@ -133,6 +134,10 @@ static void pretty_peer(const struct show_ctx *c, const struct cfg_peer *p,
 	}
 	ctl_show_endpoints(c, p, ps);
 	pretty_allowedips(c, p);
+	if (ctl_reach_of(p->public_key, &refused, buf, sizeof(buf)))
+		ctl_tprintf(c->out, c->color,
+			    "  " TERM_BOLD "reach" TERM_RESET ": %s (%" PRIu64 " refused)\n", buf,
+			    refused);
 	if (ps->last_handshake_sec) {
 		ctl_ago(buf, sizeof(buf), ps->last_handshake_sec, c->now);
 		ctl_tprintf(c->out, c->color, "  " TERM_BOLD "latest handshake" TERM_RESET ": %s\n",
@@ -386,6 +391,7 @@ static enum show_result show_one(const struct show_args *a, const char *ifname, 
 		ctl_uapi_err("access interface", ifname, ret);
 		return SHOW_NO_ACCESS;
 	}
+	ctl_reach_load(ifname); /* Reach per peer, when a wgd daemon has it */
 	if (a->json) {
 		fputs(*first ? "" : ",\n", stdout);
 		show_json(stdout, ifname, &st, c.show_keys, c.now);
@@ -396,6 +402,7 @@ static enum show_result show_one(const struct show_args *a, const char *ifname, 
 		show_pretty(&c, ifname, &st);
 	}
 	*first = false;
+	ctl_reach_unload();
 	uapi_state_clear(&st);
 	return r;
 }

@@ -522,6 +522,10 @@ void conf_clear(struct conf *c)
 		free(c->peer_extra[i].endpoint_host);
 		free(c->peer_extra[i].file);
 	}
+		free(c->peer_extra[i].reach);
+	}
+	free(c->netns);
+	free(c->vrf);
 	free(c->peer_extra);
 	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
 		for (size_t i = 0; i < lens[l]; i++)

@@ -33,6 +33,9 @@ struct conf_peer_extra {
 	uint16_t endpoint_port;	    /* Endpoint's port (host order), with is_endpoint_name */
 	unsigned int endpoint_line; /* line of the Endpoint key */
 	char *file; /* owned: the drop-in (conf_load) that defines the peer; NULL: the main file */
+	/* Reach (conf_tenant.c): where this peer's packets may be forwarded; owned */
+	struct conf_prefix *reach;
+	size_t reach_len;
 };
 
 /* An interface address: host bits are kept, as `ip address add` wants them. */
@@ -76,6 +79,12 @@ struct conf {
 	char *admin_group; /* owned, or NULL: AdminGroup, who may use the UAPI socket */
 	bool save_config;
 	unsigned int threads; /* Threads=: crypt threads of the worker; 0 = not set (default) */
+	/* tenants (conf_tenant.c): Namespace, VRF (owned, or NULL), Isolate */
+	char *netns;
+	char *vrf;
+	bool isolate;
+	/* not parsed: the VRF's routing table, looked up when wgd starts (0: no VRF) */
+	uint32_t vrf_table;
 };
 
 /* What a parse requires of the file; every key is accepted in both modes. */

@@ -88,6 +88,11 @@ static bool parse_prefix(const char *item, size_t len, struct conf_prefix *out)
 	return true;
 }
 
+bool conf_parse_prefix(const char *item, size_t len, struct conf_prefix *out)
+{
+	return parse_prefix(item, len, out);
+}
+
 static bool host_bits_zero(const struct conf_prefix *pfx)
 {
 	const uint8_t *a = (const uint8_t *)&pfx->ip6;
@@ -163,6 +168,12 @@ static bool for_each_item(struct conf_parse *p, const char *v, bool split_blanks
 		s = next + 1;
 	}
 	return count ? true : conf_fail(p, "no entries in %s", p->key->name);
+}
+
+bool conf_each_item(struct conf_parse *p, const char *v,
+		    bool (*fn)(struct conf_parse *p, const char *item, size_t len))
+{
+	return for_each_item(p, v, false, fn);
 }
 
 /* --- [Interface] keys ---------------------------------------------------------------- */
@@ -731,6 +742,9 @@ static const struct conf_key keys[] = {
 	{ "User", CONF_SECTION_INTERFACE, CONF_SLOT_USER, parse_user },
 	{ "AdminGroup", CONF_SECTION_INTERFACE, CONF_SLOT_ADMIN_GROUP, parse_admin_group },
 	{ "Threads", CONF_SECTION_INTERFACE, CONF_SLOT_THREADS, parse_threads },
+	{ "Namespace", CONF_SECTION_INTERFACE, CONF_SLOT_NAMESPACE, conf_parse_namespace },
+	{ "VRF", CONF_SECTION_INTERFACE, CONF_SLOT_VRF, conf_parse_vrf },
+	{ "Isolate", CONF_SECTION_INTERFACE, CONF_SLOT_ISOLATE, conf_parse_isolate },
 	{ "PublicKey", CONF_SECTION_PEER, CONF_SLOT_PUBLIC_KEY, parse_public_key },
 	{ "PresharedKey", CONF_SECTION_PEER, CONF_SLOT_PRESHARED_KEY, parse_preshared_key },
 	{ "PresharedKeyFile", CONF_SECTION_PEER, CONF_SLOT_PRESHARED_KEY,
@@ -738,6 +752,7 @@ static const struct conf_key keys[] = {
 	{ "AllowedIPs", CONF_SECTION_PEER, CONF_SLOT_REPEATABLE, parse_allowed_ips },
 	{ "Endpoint", CONF_SECTION_PEER, CONF_SLOT_ENDPOINT, parse_endpoint },
 	{ "PersistentKeepalive", CONF_SECTION_PEER, CONF_SLOT_KEEPALIVE, parse_keepalive },
+	{ "Reach", CONF_SECTION_PEER, CONF_SLOT_REPEATABLE, conf_parse_reach },
 };
 
 const struct conf_key *conf_key_lookup(const char *name, enum conf_section section)

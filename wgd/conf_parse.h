@@ -32,6 +32,9 @@ enum conf_slot {
 	CONF_SLOT_PRESHARED_KEY,
 	CONF_SLOT_ENDPOINT,
 	CONF_SLOT_KEEPALIVE,
+	CONF_SLOT_NAMESPACE,
+	CONF_SLOT_VRF,
+	CONF_SLOT_ISOLATE,
 	CONF_SLOT_COUNT,
 	CONF_SLOT_REPEATABLE = CONF_SLOT_COUNT,
 };
@@ -79,6 +82,18 @@ void conf_warn_add(char *warn, size_t warnlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 void conf_trim(const char **s, const char **e);
+
+/* "addr/cidr" or a bare address into *out (conf_keys.c); false if it is not one. */
+bool conf_parse_prefix(const char *item, size_t len, struct conf_prefix *out);
+/* Calls fn for each comma-separated item of v (empty items are errors). */
+bool conf_each_item(struct conf_parse *p, const char *v,
+		    bool (*fn)(struct conf_parse *p, const char *item, size_t len));
+
+/* The tenant keys (conf_tenant.c): Namespace, VRF, Isolate; [Peer] Reach. */
+bool conf_parse_namespace(struct conf_parse *p, const char *v);
+bool conf_parse_vrf(struct conf_parse *p, const char *v);
+bool conf_parse_isolate(struct conf_parse *p, const char *v);
+bool conf_parse_reach(struct conf_parse *p, const char *v);
 
 /* The key called name (any case) in section, or NULL. */
 const struct conf_key *conf_key_lookup(const char *name, enum conf_section section);

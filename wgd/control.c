@@ -20,7 +20,7 @@
 
 static const struct uapi_sockfile control_file = { CONTROL_DIR, CONTROL_SUFFIX };
 
-enum op { OP_NONE, OP_EMPTY, OP_INFO, OP_CHECK, OP_RELOAD, OP_PLAN, OP_PLAN_JSON, OP_STOP };
+enum op { OP_NONE, OP_EMPTY, OP_INFO, OP_CHECK, OP_RELOAD, OP_PLAN, OP_PLAN_JSON, OP_STOP, OP_REACH };
 
 static const struct {
 	const char *text;
@@ -29,6 +29,7 @@ static const struct {
 	{ "info=1\n\n", OP_INFO },	    { "check=1\n\n", OP_CHECK },
 	{ "reload=1\n\n", OP_RELOAD },	    { "plan=1\n\n", OP_PLAN },
 	{ "planjson=1\n\n", OP_PLAN_JSON }, { "stop=1\n\n", OP_STOP },
+	{ "reach=1\n\n", OP_REACH },
 };
 
 /* A reply under construction; output that does not fit is cut (errno line kept). */
@@ -162,6 +163,32 @@ static void reply_no_file(struct control *c, int fd)
 	reply_send(fd, &r, -ENOENT);
 }
 
+/* reach=1: one peer= line per line of the supervisor's report, unbounded by struct reply. */
+static void reply_reach(struct control *c, int fd)
+{
+	char *lines = calloc(1, CONTROL_REACH_MAX), *out = malloc(CONTROL_REACH_MAX * 2);
+	size_t len = 0;
+	int ret = lines && out ? 0 : -ENOMEM;
+
+	if (ret == 0 && c->o.reach)
+		ret = c->o.reach(c->o.ctx, lines, CONTROL_REACH_MAX);
+	for (const char *l = lines; ret >= 0 && l && *l;) {
+		size_t n = strcspn(l, "\n");
+
+		len += (size_t)snprintf(out + len, CONTROL_REACH_MAX * 2 - len, "peer=%.*s\n",
+					(int)n, l);
+		l += n + (l[n] == '\n');
+	}
+	if (out) {
+		len += (size_t)snprintf(out + len, CONTROL_REACH_MAX * 2 - len, "errno=%d\n\n",
+					ret < 0 ? ret : 0);
+		if (uapi_client_write_all(fd, out, len) < 0)
+			log_error("Control: cannot send the reach reply");
+	}
+	free(lines);
+	free(out);
+}
+
 /* Runs one op for the connection fd; true if fd was kept (a pending stop). */
 static bool serve_op(struct control *c, int fd, enum op op)
 {
@@ -197,6 +224,9 @@ static bool serve_op(struct control *c, int fd, enum op op)
 		c->stop_fd = fd;
 		c->o.stop(c->o.ctx);
 		return true;
+	case OP_REACH:
+		reply_reach(c, fd);
+		return false;
 	case OP_EMPTY:
 		return false;
 	case OP_NONE:

@@ -13,6 +13,7 @@
  *             per line of the plan's text, then changes=0 or changes=1; or error= lines
  *   planjson=1  the same with the plan as JSON
  *   stop=1    shut down; the reply comes once teardown is complete, just before exit
+ *   reach=1   peer=KEY REFUSED REACH per peer of the file (reach.h: reach_report)
  * each answered by "key=value" lines (also warning= for the parser's warnings) and
  * "errno=N\n\n" (0 or a negative errno). Values never hold a newline.
  *
@@ -42,6 +43,7 @@ struct reload_result;
 enum control_values {
 	CONTROL_MAX_REQUEST = 64, /* longer than any request */
 	CONTROL_TIMEOUT_MS = 1000,
+	CONTROL_REACH_MAX = 256 << 10, /* reach=1's lines: ~100 bytes per peer */
 };
 
 struct control_opts {
@@ -55,6 +57,8 @@ struct control_opts {
 	int (*plan)(void *ctx, bool json, char **text, struct reload_result *res);
 	/* stop=1: begin the shutdown (control_finish_stop answers the client later) */
 	void (*stop)(void *ctx);
+	/* reach=1: '\n'-terminated lines into buf (reach_report); NULL: none to report */
+	int (*reach)(void *ctx, char *buf, size_t len);
 	void *ctx;
 };
 

@@ -125,7 +125,8 @@ static ssize_t read_some(int fd, char *out, size_t outlen, ssize_t *got)
 	return n > 0;
 }
 
-static void child_exec(int in, int out)
+/* list: {family, table} for `nft -j list table`, NULL for `nft -f -` */
+static void child_exec(int in, int out, const char *const *list)
 {
 	sigset_t none;
 
@@ -134,12 +135,36 @@ static void child_exec(int in, int out)
 	signal(SIGPIPE, SIG_DFL);
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
 		_exit(126);
-	execlp("nft", "nft", "-f", "-", (char *)NULL);
+	if (list)
+		execlp("nft", "nft", "-j", "list", "table", list[0], list[1], (char *)NULL);
+	else
+		execlp("nft", "nft", "-f", "-", (char *)NULL);
 	_exit(127);
 }
 
+static int nft_exec(const char *const *list, const char *script, char *out, size_t outlen);
+
 /* nft -f - with script on stdin; its output (first line) lands in out. Wait status. */
 static int nft_run(const char *script, char *out, size_t outlen)
+{
+	return firewall_nft(script, out, outlen);
+}
+
+int firewall_nft(const char *script, char *out, size_t outlen)
+{
+	return nft_exec(NULL, script, out, outlen);
+}
+
+int firewall_nft_list_json(const char *family, const char *table, char *out, size_t outlen)
+{
+	/* nft -j reads JSON from -f: a listing in JSON needs the command on its command line */
+	const char *const list[] = { family, table };
+
+	return nft_exec(list, "", out, outlen);
+}
+
+/* nft (see child_exec) with script on stdin; its output lands in out. Wait status. */
+static int nft_exec(const char *const *list, const char *script, char *out, size_t outlen)
 {
 	int in[2], res[2], status;
 	ssize_t got = 0, n;
@@ -154,7 +179,7 @@ static int nft_run(const char *script, char *out, size_t outlen)
 	}
 	pid = fork();
 	if (pid == 0)
-		child_exec(in[0], res[1]);
+		child_exec(in[0], res[1], list);
 	close(in[0]);
 	close(res[1]);
 	if (pid > 0)

@@ -18,6 +18,7 @@
 #ifndef WGD_FIREWALL_H
 #define WGD_FIREWALL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,15 @@ int firewall_script(char *buf, size_t len, const char *ifname, int family, uint3
 int __must_check firewall_apply(const char *ifname, int family, uint32_t mark,
 				const struct rtnl_prefix *addrs, size_t n, char *err,
 				size_t errlen);
+
+/*
+ * Runs `nft -f -` with script on stdin; its output, cut to outlen - 1 bytes, lands in
+ * out. Returns nft's wait status (0: success) or -errno. Also used by reach.c.
+ */
+int firewall_nft(const char *script, char *out, size_t outlen);
+
+/* `nft -j list table FAMILY TABLE` into out, as firewall_nft. */
+int firewall_nft_list_json(const char *family, const char *table, char *out, size_t outlen);
 
 /* Deletes the family's table if it exists; failures are logged. */
 void firewall_remove(const char *ifname, int family);

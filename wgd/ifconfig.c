@@ -150,8 +150,8 @@ void ifconfig_state_clear(struct ifconfig_state *s)
 
 static bool wants_policy(const struct conf *c)
 {
-	if (c->table_mode != CONF_TABLE_AUTO)
-		return false;
+	if (c->table_mode != CONF_TABLE_AUTO || c->vrf)
+		return false; /* in a VRF a /0 is just a route of its table */
 	for (size_t i = 0; i < c->dev.peers_len; i++)
 		for (size_t j = 0; j < c->dev.peers[i].allowedips_len; j++)
 			if (!c->dev.peers[i].allowedips[j].cidr &&
@@ -182,7 +182,7 @@ static bool route_for(const struct conf *c, const struct cfg_allowedip *aip, uin
 {
 	if (aip->is_removal || c->table_mode == CONF_TABLE_OFF)
 		return false;
-	if (c->table_mode == CONF_TABLE_AUTO && !aip->cidr && !policy)
+	if (c->table_mode == CONF_TABLE_AUTO && !aip->cidr && !policy && !c->vrf_table)
 		return false;
 	memset(r, 0, sizeof(*r));
 	r->prefix.family = aip->family;
@@ -191,6 +191,8 @@ static bool route_for(const struct conf *c, const struct cfg_allowedip *aip, uin
 	rtnl_prefix_mask(&r->prefix);
 	if (c->table_mode == CONF_TABLE_ID)
 		r->table = c->table;
+	else if (c->vrf_table)
+		r->table = c->vrf_table; /* VRF=: the VRF's own table (Table=auto) */
 	else if (!aip->cidr)
 		r->table = policy;
 	return true;
@@ -247,7 +249,8 @@ unsigned int ifconfig_auto_mtu(struct ifconfig *ic, const struct conf *c)
 	for (size_t i = 0; eps && i < c->dev.peers_len; i++)
 		if (c->dev.peers[i].flags & CFG_PEER_HAS_ENDPOINT)
 			eps[n++] = &c->dev.peers[i].endpoint.sa;
-	mtu = rtnl_tunnel_mtu(ic->nl, eps, n);
+	/* the endpoints are reached from where the UDP sockets are, not from Namespace= */
+	mtu = rtnl_tunnel_mtu(ic->endpoint_nl ? ic->endpoint_nl : ic->nl, eps, n);
 	free(eps);
 	return mtu;
 }
@@ -478,6 +481,7 @@ void ifconfig_clear(struct ifconfig *ic)
 {
 	if (ic->nl)
 		rtnl_close(ic->nl);
+	free(ic->reach.applied); /* forgotten, not removed: see ifconfig_down */
 	ifconfig_state_clear(&ic->have);
 	memset(ic, 0, sizeof(*ic));
 }
@@ -556,6 +560,11 @@ int ifconfig_up(struct ifconfig *ic, const struct conf *c, char *err, size_t err
 		goto out;
 	}
 	ret = add_missing(ic, &want, err, errlen, false);
+	if (ret == 0 && reach_sync(&ic->reach, ic->ifname, c, &c->dev) < 0) {
+		snprintf(err, errlen, "cannot install the Reach/Isolate table of %s (see above)",
+			 ic->ifname);
+		ret = -EIO;
+	}
 out:
 	ifconfig_state_clear(&want);
 	return ret;
@@ -582,8 +591,8 @@ static void remove_unwanted(struct ifconfig *ic, const struct ifconfig_state *wa
  * Moves the system from ic->have, checked against the kernel, to want (see ifconfig.h);
  * is_full for a reload: the MTU too, and the nft rules rewritten whatever changed.
  */
-static int sync_to(struct ifconfig *ic, const struct conf *c, const struct ifconfig_state *want,
-		   bool is_full)
+static int sync_to(struct ifconfig *ic, const struct conf *c, const struct cfg_device *peers,
+		   const struct ifconfig_state *want, bool is_full)
 {
 	char err[IFCONFIG_ERR_LEN];
 	unsigned int mtu;
@@ -611,6 +620,8 @@ static int sync_to(struct ifconfig *ic, const struct conf *c, const struct ifcon
 		}
 	}
 	ret = add_missing(ic, want, err, sizeof(err), true);
+	first = first ? first : ret;
+	ret = reach_sync(&ic->reach, ic->ifname, c, peers);
 	return first ? first : ret;
 }
 
@@ -627,7 +638,7 @@ static int sync_peers(struct ifconfig *ic, const struct conf *c, const struct cf
 	if (ret < 0)
 		log_error("Cannot plan the new configuration: %s", strerror(-ret));
 	else
-		ret = sync_to(ic, c, &want, is_full);
+		ret = sync_to(ic, c, peers, &want, is_full);
 	ifconfig_state_clear(&want);
 	return ret;
 }
@@ -656,4 +667,5 @@ void ifconfig_down(struct ifconfig *ic)
 
 	if (ic->nl)
 		remove_unwanted(ic, &none);
+	reach_remove(&ic->reach, ic->ifname);
 }

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "netlink/rtnl.h"
+#include "wgd/reach.h"
 
 #ifndef __must_check
 #define __must_check __attribute__((warn_unused_result))
@@ -57,6 +58,9 @@ struct ifconfig {
 	struct ifconfig_state have; /* exactly what we installed, for sync and down */
 	bool is_firewall_stale;	    /* addresses or rules changed since nft last ran */
 	bool is_link_away; /* the link moved to another namespace: see ifconfig_link_left */
+	/* Namespace=: rtnetlink where wgd started (borrowed), for the endpoints' route MTU */
+	struct rtnl *endpoint_nl;
+	struct reach reach; /* Isolate/Reach: our nft table, synced with the routes */
 };
 
 /*

@@ -44,6 +44,7 @@ struct options {
 	const char *conf_path;
 	const char *user;
 	const char *admin_group;
+	const char *netns;
 	const char *ifname;
 };
 
@@ -51,12 +52,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: wgd [-f|--foreground] [-c FILE] [-u|--user USER] [-g|--admin-group GROUP]\n"
-		"           IFNAME\n"
+		"           [--netns NAME] IFNAME\n"
 		"       wgd --version | --help\n"
 		"Creates the WireGuard interface IFNAME, configured with wg(8) through\n"
 		"%s/wireguard/IFNAME.sock, or from FILE (wg-quick format) with -c.\n"
 		"Packets are handled as USER (default %s, else %s); SIGHUP reloads FILE.\n"
 		"Root and members of GROUP may use the control socket.\n"
+		"--netns moves IFNAME into /run/netns/NAME; the UDP sockets stay here.\n"
 		"Environment: LOG_LEVEL=silent|error|info|verbose, WG_PROCESS_FOREGROUND=1.\n",
 		RUNSTATEDIR, PRIVS_DEFAULT_USER, PRIVS_FALLBACK_USER);
 }
@@ -143,6 +145,7 @@ static bool parse_args(int argc, char *argv[], struct options *o)
 		{ "admin-group", required_argument, NULL, 'g' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "netns", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -160,6 +163,9 @@ static bool parse_args(int argc, char *argv[], struct options *o)
 			break;
 		case 'g':
 			o->admin_group = optarg;
+			break;
+		case 'N':
+			o->netns = optarg;
 			break;
 		case 'V':
 			printf("wgd v%s\n", WGD_VERSION);
@@ -301,6 +307,7 @@ int main(int argc, char *argv[])
 			return wait_ready(so.ready_fd);
 	}
 	so.ifname = o.ifname;
+	so.netns = o.netns;
 	so.conf_path = abs_path;
 	so.conf = o.conf_path ? &conf : NULL;
 	status = supervisor_run(&so);

@@ -143,6 +143,14 @@ static int prepare(const char *ifname, const char *path, const struct conf *curr
 	 */
 	if (!r->next.dev.listen_port)
 		r->next.dev.flags &= ~CFG_DEV_HAS_LISTEN_PORT;
+	/* where the link lives is fixed at start: the move and the VRF are not redone */
+	if (!same_user(current->netns, r->next.netns) || !same_user(current->vrf, r->next.vrf)) {
+		snprintf(res->error, sizeof(res->error),
+			 "%s: Namespace= and VRF= take effect only when wgd starts again", path);
+		log_error("%s", res->error);
+		return -EINVAL;
+	}
+	r->next.vrf_table = current->vrf_table;
 	ifconfig_policy_prepare(&r->next);
 	/* the file is the whole configuration: no FwMark means none (the key is required) */
 	r->next.dev.flags |= CFG_DEV_HAS_FWMARK;

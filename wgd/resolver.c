@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
@@ -184,6 +185,12 @@ static void child_run(struct resolver *r, int wr, pid_t parent)
 		_exit(1);
 	if (r->conf)
 		conf_clear(r->conf); /* the supervisor's copy of the private key */
+	/* Namespace=: the supervisor lives in the tenant's; endpoints are where wgd started */
+	if (r->home_netns_fd >= 0 && setns(r->home_netns_fd, CLONE_NEWNET) < 0) {
+		log_error("Endpoint resolver: cannot enter the namespace wgd started in: %s",
+			  strerror(errno));
+		_exit(1);
+	}
 	if (dup2(wr, RESOLVER_CHILD_FD) < 0 || close_range(RESOLVER_CHILD_FD + 1, ~0U, 0) < 0)
 		_exit(1);
 	ret = privs_drop_all(r->uid, r->gid, &what);
@@ -435,6 +442,7 @@ int resolver_init(struct resolver *r, struct loop *loop, const char *ifname, uid
 	snprintf(r->ifname, sizeof(r->ifname), "%s", ifname);
 	r->uid = uid;
 	r->gid = gid;
+	r->home_netns_fd = -1;
 	r->pipe_src = (struct loop_source){ .fd = -1, .fn = on_pipe };
 	r->timer_src = (struct loop_source){ .fd = -1, .fn = on_timer };
 	r->stale_check_ns = UINT64_MAX;

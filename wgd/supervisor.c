@@ -57,6 +57,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -75,7 +76,9 @@
 #include "wgd/ifconfig.h"
 #include "wgd/log.h"
 #include "wgd/loop.h"
+#include "wgd/netns.h"
 #include "wgd/notify.h"
+#include "wgd/reach.h"
 #include "wgd/reload.h"
 #include "wgd/resolver.h"
 #include "wgd/supervisor.h"
@@ -111,6 +114,11 @@ struct supervisor {
 	struct follow follow; /* routes after the peers and the link, while serving */
 	/* -c: endpoint host names, looked up by an unprivileged child */
 	struct resolver resolver;
+	/* Namespace=/--netns (netns.h): the tenant's namespace and the one we started in */
+	const char *netns; /* borrowed from o or a copy in netns_name */
+	char netns_name[NAME_MAX + 1];
+	int netns_fd, home_fd; /* -1 without Namespace */
+	struct rtnl *home_nl;  /* rtnetlink left where we started, once moved */
 };
 
 /* Signals stay blocked from the start, so none is lost before the loop reads them. */
@@ -129,6 +137,16 @@ static void close_fd(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
+}
+
+/* The namespace fds and the home rtnetlink socket; safe twice. */
+static void netns_clear(struct supervisor *s)
+{
+	close_fd(&s->netns_fd);
+	close_fd(&s->home_fd);
+	if (s->home_nl)
+		rtnl_close(s->home_nl);
+	s->home_nl = NULL;
 }
 
 /* "%i" becomes the interface name everywhere, as wg-quick's ${hook//%i/$INTERFACE}. */
@@ -260,6 +278,8 @@ static int worker_child(struct supervisor *s, pid_t supervisor, int tun_fd, int 
 	close(ready[0]);
 	close(lifeline[1]);
 	close_fd(&s->ready_fd); /* the launcher must not wait on us */
+	close_fd(&s->netns_fd); /* the worker stays where wgd started, and cannot setns */
+	close_fd(&s->home_fd);
 	if (s->conf)
 		conf_clear(s->conf); /* the worker gets its keys over UAPI, not from memory */
 	return worker_run(&a);
@@ -414,6 +434,9 @@ static int configure(struct supervisor *s)
 		return -1;
 	}
 	ret = ifconfig_init(&s->ic, s->ifname, err, sizeof(err));
+	s->ic.endpoint_nl = s->home_nl;
+	if (ret == 0)
+		ret = netns_vrf_attach(&s->ic, s->conf, err, sizeof(err));
 	if (ret == 0)
 		ret = ifconfig_up(&s->ic, s->conf, err, sizeof(err));
 	if (ret < 0) {
@@ -459,6 +482,15 @@ static int plan(void *ctx, bool json, char **text, struct reload_result *res)
 	struct supervisor *s = ctx;
 
 	return reload_plan(s->ifname, s->o->conf_path, s->conf, &s->ic, json, text, res);
+}
+
+/* reach=1 on the control socket: the file's peers, their Reach and refused packets. */
+static int reach(void *ctx, char *buf, size_t len)
+{
+	struct supervisor *s = ctx;
+
+	buf[0] = '\0';
+	return s->conf ? reach_report(&s->ic.reach, s->ifname, s->conf, buf, len) : 0;
 }
 
 static void stop(void *ctx)
@@ -516,8 +548,57 @@ static int teardown(struct supervisor *s, int status)
 	uapi_unlink(s->ifname);
 	control_clear(&s->ctl);
 	ifconfig_clear(&s->ic);
+	netns_clear(s);
 	control_finish_stop(&s->ctl, status); /* `wgctl down' returns: all is undone */
 	return status;
+}
+
+/*
+ * Namespace=/--netns: opened before anything exists, so a wrong name creates nothing.
+ * 0 or -1 after saying why.
+ */
+static int netns_prepare(struct supervisor *s)
+{
+	const char *name = s->o->netns ? s->o->netns : s->conf ? s->conf->netns : NULL;
+
+	if (!name)
+		return 0;
+	/* the file's name goes with the conf a reload replaces: keep a copy */
+	snprintf(s->netns_name, sizeof(s->netns_name), "%s", name);
+	s->netns = s->netns_name;
+	s->netns_fd = netns_open(name);
+	if (s->netns_fd < 0) {
+		fprintf(stderr, "wgd: cannot open network namespace `%s' (%s/%s): %s\n", name,
+			NETNS_RUN_DIR, name, strerror(-s->netns_fd));
+		return -1;
+	}
+	s->home_fd = netns_open_self();
+	if (s->home_fd < 0) {
+		fprintf(stderr, "wgd: cannot open our own network namespace: %s\n",
+			strerror(-s->home_fd));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Once the worker serves (its UDP sockets bound here, or bound here when the link comes
+ * up: it never leaves this namespace), the TUN goes into the tenant's namespace and the
+ * supervisor follows it for good. 0 or -1 after saying why.
+ */
+static int netns_move(struct supervisor *s)
+{
+	char err[ERR_LEN];
+
+	if (s->netns_fd < 0)
+		return 0;
+	if (netns_move_link(s->ifname, s->netns_fd, &s->home_nl, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wgd: %s\n", err);
+		return -1;
+	}
+	log_info("%s moved into network namespace %s; its UDP sockets stay here", s->ifname,
+		 s->netns);
+	return 0;
 }
 
 /* Up to the running worker; 0, 1 in the worker child, or -1 after saying why. */
@@ -568,7 +649,7 @@ static int start(struct supervisor *s)
 	}
 	if (!worker_wait_ready(ready_rd))
 		return -1; /* the worker printed why */
-	return 0;
+	return netns_move(s);
 }
 
 /*
@@ -582,6 +663,7 @@ static void resolve_start(struct supervisor *s)
 	if (!s->conf)
 		return;
 	ret = resolver_init(&s->resolver, &s->loop, s->ifname, s->o->uid, s->o->gid);
+	s->resolver.home_netns_fd = s->home_fd; /* DNS is asked where the sockets are */
 	if (ret < 0) {
 		log_error("Cannot start the endpoint resolver: %s", strerror(-ret));
 		return;
@@ -612,6 +694,7 @@ static int serve(struct supervisor *s)
 						   .reload = reload,
 						   .plan = plan,
 						   .stop = stop,
+						   .reach = reach,
 						   .ctx = s });
 	if (ret < 0) {
 		fprintf(stderr, "wgd: cannot create the control socket of `%s': %s\n", s->ifname,
@@ -645,6 +728,8 @@ int supervisor_run(const struct supervisor_opts *o)
 		.conf = o->conf,
 		.lifeline_fd = -1,
 		.ready_fd = o->ready_fd,
+		.netns_fd = -1,
+		.home_fd = -1,
 	};
 	int ret, status;
 
@@ -652,6 +737,12 @@ int supervisor_run(const struct supervisor_opts *o)
 	snprintf(s.ifname, sizeof(s.ifname), "%s", o->ifname);
 	if (s.conf)
 		ifconfig_policy_prepare(s.conf);
+	if (netns_prepare(&s) < 0) {
+		netns_clear(&s);
+		if (s.conf)
+			conf_clear(s.conf);
+		return 1;
+	}
 	ret = start(&s);
 	if (ret > 0)
 		return s.worker_status; /* in the worker, which is done */
@@ -664,6 +755,7 @@ int supervisor_run(const struct supervisor_opts *o)
 		status = serve(&s);
 	}
 	close_fd(&s.ready_fd);
+	netns_clear(&s);
 	if (s.conf)
 		conf_clear(s.conf);
 	return status;

@@ -22,7 +22,8 @@ struct supervisor_opts {
 	gid_t gid;
 	bool has_admin_gid; /* admin_gid may use the UAPI socket (besides root) */
 	gid_t admin_gid;
-	int ready_fd; /* the launcher's pipe: WGD_READY_BYTE once up, EOF on failure; -1 */
+	int ready_fd;	   /* the launcher's pipe: WGD_READY_BYTE once up, EOF on failure; -1 */
+	const char *netns; /* --netns: the interface's namespace (else the file's Namespace=) */
 };
 
 /*

@@ -34,6 +34,7 @@
 #include "ctl/peer.c"
 #include "ctl/peer_save.c"
 #include "ctl/plan.c"
+#include "ctl/reach.c"
 #include "ctl/serving.c"
 #include "ctl/set.c"
 #include "ctl/setconf.c"

@@ -226,3 +226,35 @@ Test(control, peer_credentials)
 	control_clear(&c);
 	loop_clear(&l);
 }
+
+static int fake_reach(void *ctx, char *buf, size_t len)
+{
+	(void)ctx;
+	snprintf(buf, len, "K1 7 10.9.0.0/24\nK2 0 none\n");
+	return 0;
+}
+
+/* reach=1: one peer= line per line of the supervisor's report; none without a hook. */
+Test(control, reach_lines)
+{
+	struct control_opts o = { .stop = fake_stop, .reach = fake_reach };
+	char ifname[IFNAMSIZ], *r;
+	struct control c;
+	struct loop l;
+
+	snprintf(ifname, sizeof(ifname), "cr%d", (int)getpid());
+	o.ifname = ifname;
+	cr_assert(eq(int, loop_init(&l), 0));
+	cr_assert(eq(int, control_init(&c, &l, &o), 0));
+	r = raw(&c, ifname, "reach=1\n\n", 9);
+	same(r, "peer=K1 7 10.9.0.0/24\npeer=K2 0 none\nerrno=0\n\n");
+	free(r);
+	control_clear(&c);
+	o.reach = NULL;
+	cr_assert(eq(int, control_init(&c, &l, &o), 0));
+	r = raw(&c, ifname, "reach=1\n\n", 9);
+	same(r, "errno=0\n\n");
+	free(r);
+	control_clear(&c);
+	loop_clear(&l);
+}

@@ -18,6 +18,7 @@
 #include "ctl/peer.c"
 #include "ctl/peer_save.c"
 #include "ctl/plan.c"
+#include "ctl/reach.c"
 #include "ctl/serving.c"
 #include "ctl/set.c"
 #include "ctl/setconf.c"
@@ -841,4 +842,26 @@ Test(ctl, strip_prints_the_wg_subset_with_the_keys)
 	unsetenv("WGCTL_CONF_DIR");
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	cr_assert(eq(int, system(cmd), 0));
+}
+
+/* The control socket's reach=1 lines (wgd/control.h), as wgctl show reads them. */
+Test(ctl, reach_find)
+{
+	static const char reply[] = "peer=xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg= 7 "
+				    "10.9.0.0/24,fd09::/64\n"
+				    "peer=TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0= 0 none\n";
+	char reach[64];
+	uint64_t refused = 1;
+
+	cr_assert(ctl_reach_find(reply, "TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0=", &refused,
+				 reach, sizeof(reach)));
+	cr_expect(eq(u64, refused, 0));
+	cr_expect_str_eq(reach, "none");
+	cr_assert(ctl_reach_find(reply, "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", &refused,
+				 reach, sizeof(reach)));
+	cr_expect(eq(u64, refused, 7));
+	cr_expect_str_eq(reach, "10.9.0.0/24,fd09::/64");
+	cr_expect(not(ctl_reach_find(reply, "gN65BkIKy1eCE9pP1wdc8ROUtkHLF2PfAqYdyYBz6EA=",
+				     &refused, reach, sizeof(reach))));
+	cr_expect(not(ctl_reach_find("peer=broken\n", "broken", &refused, reach, sizeof(reach))));
 }

@@ -154,6 +154,21 @@ Test(ifconfig, table_number_takes_every_route_without_rules)
 	cr_assert(not(want.has_rules[0]));
 }
 
+/* VRF=: the routes go to the VRF's table, a /0 too, and no policy rules are made. */
+Test(ifconfig, vrf_takes_every_route_into_its_table)
+{
+	parse("VRF = vrf-blue", "0.0.0.0/0", "10.5.0.0/16");
+	cr_assert(eq(u32, ifconfig_policy_prepare(&conf), 0));
+	cr_assert(eq(u32, conf.dev.fwmark, 0));
+	conf.vrf_table = 1001; /* as netns_vrf_attach finds it */
+	plan();
+	cr_assert(eq(sz, want.routes_len, 2));
+	cr_assert(has_route("0.0.0.0/0", 1001));
+	cr_assert(has_route("10.5.0.0/16", 1001));
+	cr_assert(eq(u32, want.rule_table, 0));
+	cr_assert(not(want.has_rules[0]));
+}
+
 Test(ifconfig, table_main_is_254)
 {
 	parse("Table = main", "10.7.0.0/16", "10.8.0.0/16");
