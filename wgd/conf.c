@@ -521,7 +521,6 @@ void conf_clear(struct conf *c)
 	for (size_t i = 0; i < c->dev.peers_len && c->peer_extra; i++) {
 		free(c->peer_extra[i].endpoint_host);
 		free(c->peer_extra[i].file);
-	}
 		free(c->peer_extra[i].reach);
 	}
 	free(c->netns);
