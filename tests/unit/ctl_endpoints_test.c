@@ -14,6 +14,7 @@
 #include "ctl/parse.c"
 #include "ctl/peer.c"
 #include "ctl/peer_save.c"
+#include "ctl/reach.c"
 #include "ctl/serving.c"
 #include "ctl/set.c"
 #include "ctl/setconf.c"
