@@ -20,7 +20,17 @@
 
 static const struct uapi_sockfile control_file = { CONTROL_DIR, CONTROL_SUFFIX };
 
-enum op { OP_NONE, OP_EMPTY, OP_INFO, OP_CHECK, OP_RELOAD, OP_PLAN, OP_PLAN_JSON, OP_STOP, OP_REACH };
+enum op {
+	OP_NONE,
+	OP_EMPTY,
+	OP_INFO,
+	OP_CHECK,
+	OP_RELOAD,
+	OP_PLAN,
+	OP_PLAN_JSON,
+	OP_STOP,
+	OP_REACH
+};
 
 static const struct {
 	const char *text;

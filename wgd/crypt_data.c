@@ -150,8 +150,9 @@ static void crypt_item_open(void *ctx, void *items, size_t i)
 	for (uint32_t k = 0; k < it->count; k++, e++) {
 		if (!e->key)
 			continue;
-		e->is_open = lane ? aead_open(lane, e->buf, e->len, e->key, &e->plain_len, &e->nonce)
-				  : data_open(e->buf, e->len, e->key, &e->plain_len, &e->nonce);
+		e->is_open =
+			lane ? aead_open(lane, e->buf, e->len, e->key, &e->plain_len, &e->nonce)
+			     : data_open(e->buf, e->len, e->key, &e->plain_len, &e->nonce);
 	}
 	aead_lane_forget(lane);
 }

@@ -81,9 +81,9 @@ struct resolver {
 	struct conf *conf;	   /* borrowed; wiped in the child, which must hold no key */
 	struct resolver_job *jobs; /* owned */
 	size_t jobs_len;
-	pid_t child;				/* 0 when none runs */
-	uint64_t stale_check_ns;		/* CLOCK_BOOTTIME; UINT64_MAX without names */
-	int home_netns_fd; /* -1, or the namespace the child resolves in (Namespace=) */
+	pid_t child;		 /* 0 when none runs */
+	uint64_t stale_check_ns; /* CLOCK_BOOTTIME; UINT64_MAX without names */
+	int home_netns_fd;	 /* -1, or the namespace the child resolves in (Namespace=) */
 	struct loop_source pipe_src, timer_src; /* fd -1 when closed */
 };
 

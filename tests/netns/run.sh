@@ -173,8 +173,6 @@ done
 if [ "${NETNS_CONTROL:-1}" = 1 ]; then
 	for script in lifecycle ctl ctl2 daemon routes resolve control confine selftest dataplane distrust \
 		tenants threads endpoints dropin ha; do
-		# A script of this list that does not exist yet is not a failure: issues add them.
-		[ -f "$here/$script.sh" ] || continue
 		why=$(missing wgd)
 		if [ -z "$why" ] && [ ! -x "$WGCTL" ]; then
 			why="ctl/wgctl not built"
