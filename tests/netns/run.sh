@@ -168,7 +168,9 @@ done
 # against wgd and wireguard-go (ctl.sh, ctl2.sh, control.sh), the daemon's descriptors and
 # logs (daemon.sh), routes that follow the peers (routes.sh), endpoint names (resolve.sh),
 # the worker's confinement (confine.sh), the kernel selftest's cases (selftest.sh),
-# the data plane's loop and small-MTU cases (dataplane.sh), a hung worker (distrust.sh).
+# the data plane's loop and small-MTU cases (dataplane.sh), a hung worker (distrust.sh),
+# a multi-tenant hub (tenants.sh), crypt threads (threads.sh), endpoint lists and names
+# (endpoints.sh), drop-in files and plans (dropin.sh), gateway failover (ha.sh).
 # They need wgd and wgctl.
 if [ "${NETNS_CONTROL:-1}" = 1 ]; then
 	for script in lifecycle ctl ctl2 daemon routes resolve control confine selftest dataplane distrust \
