@@ -179,7 +179,8 @@ check: deps
 check-unit: $(UNIT_BIN)
 	$(Q)sh tests/run-unit.sh $(UNIT_BIN)
 
-# The unit tests and tests/netns/threads.sh under ThreadSanitizer (build-tsan/), not part
+# The unit tests, threads.sh, the interop pairs and dataplane.sh under ThreadSanitizer
+# (build-tsan/; tests/tsan/check-tsan.sh), not part
 # of `make check` (docs/TESTING.md has its time); the namespace part needs root.
 check-tsan:
 	$(Q)$(MAKE) --no-print-directory TSAN=1 build-tsan/wgd/wgd build-tsan/tests/tools/hsload \
