@@ -11,23 +11,7 @@
 
 #include "crypto/key.h"
 #include "ctl/ctl.h"
-
-/* A JSON string; only interface names reach here unvetted, but escape everything. */
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
+#include "wgd/plan.h"
 
 static void json_key(FILE *f, const char *indent, const char *name, const uint8_t *key, bool has)
 {
@@ -36,7 +20,7 @@ static void json_key(FILE *f, const char *indent, const char *name, const uint8_
 	fprintf(f, "%s\"%s\": ", indent, name);
 	if (has) {
 		key_to_base64(b64, key);
-		json_str(f, b64);
+		json_write_str(f, b64);
 		wipe(b64, sizeof(b64));
 	} else {
 		fputs("null", f);
@@ -60,16 +44,16 @@ static void json_peer(FILE *f, const struct cfg_peer *p, const struct uapi_peer_
 	fputs("      \"endpoint\": ", f);
 	if (has_ep) {
 		ctl_endpoint_text(text, sizeof(text), &p->endpoint);
-		json_str(f, text);
+		json_write_str(f, text);
 	} else {
 		fputs("null", f);
 	}
-	ctl_json_endpoints(f, p, ps, json_str);
+	ctl_json_endpoints(f, p, ps, json_write_str);
 	fputs(",\n      \"allowed_ips\": [", f);
 	for (size_t i = 0; i < p->allowedips_len; i++) {
 		ctl_allowedip_text(text, sizeof(text), &p->allowedips[i]);
 		fputs(i ? ", " : "", f);
-		json_str(f, text);
+		json_write_str(f, text);
 	}
 	fputs("]", f);
 	if (ctl_reach_of(p->public_key, &refused, text, sizeof(text))) {
@@ -78,7 +62,7 @@ static void json_peer(FILE *f, const struct cfg_peer *p, const struct uapi_peer_
 
 		for (char *item = strtok(text, ","); item; item = strtok(NULL, ",")) {
 			fputs(sep, f);
-			json_str(f, item);
+			json_write_str(f, item);
 			sep = ", ";
 		}
 		fprintf(f, "],\n      \"refused_packets\": %" PRIu64, refused);
@@ -100,7 +84,7 @@ void show_json(FILE *f, const char *ifname, const struct uapi_state *st, bool sh
 	if (has_key && crypto_scalarmult_curve25519_base(pub, cfg->private_key) != 0)
 		memset(pub, 0, sizeof(pub));
 	fputs("{\n  \"interface\": ", f);
-	json_str(f, ifname);
+	json_write_str(f, ifname);
 	fputs(",\n", f);
 	json_key(f, "  ", "public_key", pub, has_key);
 	if (show_keys)

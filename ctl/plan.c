@@ -20,30 +20,14 @@
 
 enum { PLAN_ERR_LEN = PATH_MAX + 1024, PLAN_EXIT_CHANGES = 2 };
 
-static void plan_json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 /* A refusal: the error on stderr (ctl_print_reply or the caller did), and for --json. */
 static int refused(const char *ifname, const char *error, bool json)
 {
 	if (json) {
 		fputs("{\n  \"interface\": ", stdout);
-		plan_json_str(stdout, ifname);
+		json_write_str(stdout, ifname);
 		fputs(",\n  \"changes\": null,\n  \"refused\": true,\n  \"error\": ", stdout);
-		plan_json_str(stdout, error);
+		json_write_str(stdout, error);
 		fputs("\n}\n", stdout);
 	}
 	return 1;
@@ -200,9 +184,9 @@ static int check_file_only(const char *ifname, bool json)
 	fputs(warn, stderr);
 	if (json) {
 		fputs("{\n  \"interface\": ", stdout);
-		plan_json_str(stdout, ifname);
+		json_write_str(stdout, ifname);
 		fputs(",\n  \"file\": ", stdout);
-		plan_json_str(stdout, path);
+		json_write_str(stdout, path);
 		fputs(",\n  \"changes\": null,\n  \"running\": false\n}\n", stdout);
 	} else {
 		printf("%s: OK\n", path);

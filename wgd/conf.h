@@ -142,6 +142,11 @@ int __must_check conf_parse_string_mode(struct conf *out, const char *name, cons
 int __must_check conf_load(struct conf *out, const char *path, enum conf_mode mode, char *err,
 			   size_t errlen, char *warn, size_t warnlen);
 
+/* Formats the message into err (when err and errlen) and returns ret: the drop-in modules' errors.
+ */
+int __attribute__((format(printf, 4, 5)))
+conf_errorf(char *err, size_t errlen, int ret, const char *fmt, ...);
+
 /* The drop-in directory of the file path: path without ".conf", plus ".d". 0 or -errno. */
 int __must_check conf_dropin_dir(char *buf, size_t len, const char *path);
 

@@ -21,8 +21,7 @@
 
 enum { DROPIN_WARN_LEN = 1024 };
 
-static int __attribute__((format(printf, 4, 5)))
-fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+int conf_errorf(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -57,15 +56,16 @@ int conf_check_owner(const char *path, const struct stat *st, char *err, size_t 
 	uid_t me = geteuid();
 
 	if (st->st_uid != 0 && st->st_uid != me)
-		return fail(err, errlen, -EPERM,
-			    "%s: refused: owned by uid %lu, not by root or uid %lu (who reads it)",
-			    path, (unsigned long)st->st_uid, (unsigned long)me);
+		return conf_errorf(
+			err, errlen, -EPERM,
+			"%s: refused: owned by uid %lu, not by root or uid %lu (who reads it)",
+			path, (unsigned long)st->st_uid, (unsigned long)me);
 	if (st->st_mode & (S_IWGRP | S_IWOTH))
-		return fail(err, errlen, -EPERM,
-			    "%s: refused: writable by %s (mode %04o), who could add a peer: "
-			    "chmod go-w it",
-			    path, st->st_mode & S_IWOTH ? "others" : "its group",
-			    (unsigned int)(st->st_mode & 07777));
+		return conf_errorf(err, errlen, -EPERM,
+				   "%s: refused: writable by %s (mode %04o), who could add a peer: "
+				   "chmod go-w it",
+				   path, st->st_mode & S_IWOTH ? "others" : "its group",
+				   (unsigned int)(st->st_mode & 07777));
 	return 0;
 }
 
@@ -75,11 +75,11 @@ static int check_path(const char *path, bool want_dir, char *err, size_t errlen)
 	struct stat st;
 
 	if (stat(path, &st) < 0)
-		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return conf_errorf(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	if (want_dir && !S_ISDIR(st.st_mode))
-		return fail(err, errlen, -ENOTDIR, "%s: not a directory", path);
+		return conf_errorf(err, errlen, -ENOTDIR, "%s: not a directory", path);
 	if (!want_dir && !S_ISREG(st.st_mode))
-		return fail(err, errlen, -EINVAL, "%s: not a regular file", path);
+		return conf_errorf(err, errlen, -EINVAL, "%s: not a regular file", path);
 	return conf_check_owner(path, &st, err, errlen);
 }
 
@@ -142,7 +142,7 @@ static int check_duplicates(const struct conf *c, const char *main_path, char *e
 	int ret = 0;
 
 	if (!idx)
-		return fail(err, errlen, -ENOMEM, "%s: out of memory", main_path);
+		return conf_errorf(err, errlen, -ENOMEM, "%s: out of memory", main_path);
 	for (size_t i = 0; i < n; i++)
 		idx[i] = i;
 	qsort_r(idx, n, sizeof(*idx), cmp_key, c->dev.peers);
@@ -161,10 +161,10 @@ static int check_duplicates(const struct conf *c, const char *main_path, char *e
 		x = &c->peer_extra[a];
 		y = &c->peer_extra[b];
 		key_to_base64(b64, c->dev.peers[a].public_key);
-		ret = fail(err, errlen, -EINVAL,
-			   "%s:%u: duplicate peer: PublicKey %s is already defined at %s:%u",
-			   y->file ? y->file : main_path, y->line, b64,
-			   x->file ? x->file : main_path, x->line);
+		ret = conf_errorf(err, errlen, -EINVAL,
+				  "%s:%u: duplicate peer: PublicKey %s is already defined at %s:%u",
+				  y->file ? y->file : main_path, y->line, b64,
+				  x->file ? x->file : main_path, x->line);
 	}
 	free(idx);
 	return ret;
@@ -197,7 +197,7 @@ static int load_one(struct conf *c, const char *path, char *err, size_t errlen, 
 	add_warnings(warn, warnlen, w);
 	ret = take_peers(c, &d, path);
 	conf_clear(&d);
-	return ret ? fail(err, errlen, ret, "%s: out of memory", path) : 0;
+	return ret ? conf_errorf(err, errlen, ret, "%s: out of memory", path) : 0;
 }
 
 static int load_dropins(struct conf *c, const char *path, char *err, size_t errlen, char *warn,
@@ -210,7 +210,7 @@ static int load_dropins(struct conf *c, const char *path, char *err, size_t errl
 
 	ret = conf_dropin_dir(dir, sizeof(dir), path);
 	if (ret)
-		return fail(err, errlen, ret, "%s: path too long", path);
+		return conf_errorf(err, errlen, ret, "%s: path too long", path);
 	if (stat(dir, &st) < 0 && errno == ENOENT)
 		return 0;
 	ret = check_path(dir, true, err, errlen);
@@ -218,7 +218,7 @@ static int load_dropins(struct conf *c, const char *path, char *err, size_t errl
 		return ret;
 	n = scandir(dir, &names, dropin_filter, dropin_cmp);
 	if (n < 0)
-		return fail(err, errlen, -errno, "%s: %s", dir, strerror(errno));
+		return conf_errorf(err, errlen, -errno, "%s: %s", dir, strerror(errno));
 	for (int i = 0; i < n; i++) {
 		snprintf(file, sizeof(file), "%s/%s", dir, names[i]->d_name);
 		if (!ret)

@@ -21,19 +21,6 @@
 
 enum { SECTION_MAX = 4096 };
 
-static int __attribute__((format(printf, 4, 5)))
-fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 /* The peer with this key in c: its index, or -1. */
 static long find_in(const struct conf *c, const uint8_t pub[static KEY_LEN])
 {
@@ -85,11 +72,12 @@ int conf_dropin_find(const char *main_path, const uint8_t pub[static KEY_LEN], c
 	if (ret)
 		return ret;
 	if (conf_dropin_dir(dir, sizeof(dir), main_path))
-		return fail(err, errlen, -ENAMETOOLONG, "%s: path too long", main_path);
+		return conf_errorf(err, errlen, -ENAMETOOLONG, "%s: path too long", main_path);
 	n = scandir(dir, &names, dropin_filter, dropin_cmp);
 	if (n < 0)
-		return errno == ENOENT ? 0
-				       : fail(err, errlen, -errno, "%s: %s", dir, strerror(errno));
+		return errno == ENOENT
+			       ? 0
+			       : conf_errorf(err, errlen, -errno, "%s: %s", dir, strerror(errno));
 	for (int i = 0; i < n; i++) {
 		if (!ret) {
 			snprintf(file, filelen, "%s/%s", dir, names[i]->d_name);
@@ -154,8 +142,8 @@ static int replace_whole(const char *dir, const char *path, const char *text, si
 	snprintf(tmp, sizeof(tmp), "%s/.wgctl.XXXXXX", dir);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "cannot create a file in %s: %s", dir,
-			    strerror(errno));
+		return conf_errorf(err, errlen, -errno, "cannot create a file in %s: %s", dir,
+				   strerror(errno));
 	ret = fchmod(fd, 0600) < 0 ? -errno : 0;
 	ret = ret ?: write_all(fd, text, len);
 	if (!ret && fsync(fd) < 0)
@@ -166,7 +154,7 @@ static int replace_whole(const char *dir, const char *path, const char *text, si
 		ret = -errno;
 	if (ret) {
 		unlink(tmp);
-		return fail(err, errlen, ret, "cannot write %s: %s", path, strerror(-ret));
+		return conf_errorf(err, errlen, ret, "cannot write %s: %s", path, strerror(-ret));
 	}
 	sync_dir(dir);
 	return 0;
@@ -182,26 +170,27 @@ int conf_dropin_write_peer(const char *path, const struct cfg_peer *peer, const 
 	int ret;
 
 	if (!buf || !slash || !(dir = strndup(path, (size_t)(slash - path)))) {
-		ret = fail(err, errlen, buf && !slash ? -EINVAL : -ENOMEM, "%s: %s", path,
-			   buf && !slash ? "not a path" : "out of memory");
+		ret = conf_errorf(err, errlen, buf && !slash ? -EINVAL : -ENOMEM, "%s: %s", path,
+				  buf && !slash ? "not a path" : "out of memory");
 		goto out;
 	}
 	ret = format(buf, cap, peer, endpoint_text, &len);
 	if (ret) {
-		ret = fail(err, errlen, ret, "%s: cannot format the peer: %s", path,
-			   strerror(-ret));
+		ret = conf_errorf(err, errlen, ret, "%s: cannot format the peer: %s", path,
+				  strerror(-ret));
 		goto out;
 	}
 	/* what we write must read back as the drop-in it claims to be */
 	ret = conf_parse_string_mode(&check, path, buf, len, CONF_DROPIN, perr, sizeof(perr));
 	if (ret) {
-		ret = fail(err, errlen, ret, "refusing to save, the result would not parse: %s",
-			   perr);
+		ret = conf_errorf(err, errlen, ret,
+				  "refusing to save, the result would not parse: %s", perr);
 		goto out;
 	}
 	conf_clear(&check);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		ret = fail(err, errlen, -errno, "cannot create %s: %s", dir, strerror(errno));
+		ret = conf_errorf(err, errlen, -errno, "cannot create %s: %s", dir,
+				  strerror(errno));
 		goto out;
 	}
 	ret = replace_whole(dir, path, buf, len, err, errlen);
@@ -224,11 +213,12 @@ int conf_dropin_remove_peer(const char *path, const uint8_t pub[static KEY_LEN],
 	if (ret < 0)
 		return ret;
 	if (!ret)
-		return fail(err, errlen, -ENOENT, "%s: no such peer", path);
+		return conf_errorf(err, errlen, -ENOENT, "%s: no such peer", path);
 	if (peers > 1)
 		return conf_edit_remove_peer_mode(path, pub, CONF_DROPIN, err, errlen);
 	if (unlink(path) < 0)
-		return fail(err, errlen, -errno, "cannot remove %s: %s", path, strerror(errno));
+		return conf_errorf(err, errlen, -errno, "cannot remove %s: %s", path,
+				   strerror(errno));
 	dir = strdup(path);
 	if (dir && strrchr(dir, '/')) {
 		*strrchr(dir, '/') = '\0';

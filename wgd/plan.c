@@ -290,7 +290,7 @@ void plan_write_text(FILE *f, const struct plan *p)
 			p->routes_added.routes_len, p->routes_removed.routes_len);
 }
 
-static void json_str(FILE *f, const char *s)
+void json_write_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -318,7 +318,7 @@ static void json_peers(FILE *f, const char *name, const struct plan_peers *l, bo
 		key_to_base64(b64, v->public_key);
 		fprintf(f, "%s\n      { \"public_key\": \"%s\", \"file\": ", i ? "," : "", b64);
 		if (v->file)
-			json_str(f, v->file);
+			json_write_str(f, v->file);
 		else
 			fputs("null", f);
 		fputs(", \"fields\": [", f);
@@ -373,9 +373,9 @@ void plan_write_json(FILE *f, const struct plan *p)
 	const struct cfg_sync_counts *d = &p->device;
 
 	fputs("{\n  \"interface\": ", f);
-	json_str(f, p->ifname ? p->ifname : "");
+	json_write_str(f, p->ifname ? p->ifname : "");
 	fputs(",\n  \"file\": ", f);
-	json_str(f, p->path ? p->path : "");
+	json_write_str(f, p->path ? p->path : "");
 	fprintf(f, ",\n  \"changes\": %s,\n  \"peers_only\": %s,\n  \"peers\": {\n",
 		plan_has_changes(p) ? "true" : "false", p->is_peers_only ? "true" : "false");
 	json_peers(f, "added", &p->added, false);

@@ -72,6 +72,8 @@ void plan_write_text(FILE *f, const struct plan *p);
 
 /* The same as one JSON object (schema in wgctl(8)). */
 void plan_write_json(FILE *f, const struct plan *p);
+/* A JSON string literal of s, escaped (wgctl's --json output uses it too). */
+void json_write_str(FILE *f, const char *s);
 
 /* The text (json or not) in a malloc'd string, or NULL. */
 char *plan_format(const struct plan *p, bool json);
